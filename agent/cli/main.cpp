@@ -1,0 +1,2 @@
+// kindling: placeholder until the CLI lands.
+int main() { return 1; }

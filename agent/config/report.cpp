@@ -1,0 +1,40 @@
+#include "agent/config/report.hpp"
+
+#include <algorithm>
+
+namespace kindling::config {
+
+std::string Entry::format() const {
+    std::string out = location.source;
+    if (location.line > 0) {
+        out += ", line " + std::to_string(location.line) + ", column " + std::to_string(location.column);
+    }
+    out += ": ";
+    if (!location.key_path.empty()) {
+        out += location.key_path + ": ";
+    }
+    return out + message;
+}
+
+void Report::error(Location where, std::string message) {
+    m_entries.push_back({Severity::error, std::move(where), std::move(message)});
+}
+
+void Report::warning(Location where, std::string message) {
+    m_entries.push_back({Severity::warning, std::move(where), std::move(message)});
+}
+
+void Report::merge(const Report& other) {
+    m_entries.insert(m_entries.end(), other.m_entries.begin(), other.m_entries.end());
+}
+
+bool Report::has_errors() const { return error_count() > 0; }
+
+std::size_t Report::error_count() const {
+    return std::count_if(m_entries.begin(), m_entries.end(),
+                         [](const Entry& e) { return e.severity == Severity::error; });
+}
+
+std::size_t Report::warning_count() const { return m_entries.size() - error_count(); }
+
+}  // namespace kindling::config
