@@ -28,6 +28,13 @@ inline constexpr std::size_t k_path_bytes = 4096;
 inline constexpr std::size_t k_name_bytes = 255;
 // Symlinks followed while resolving one path under the root (as the kernel's 40).
 inline constexpr int k_symlink_hops = 40;
+// A file read whole through system::Root (passwd, authorized_keys, a config):
+// such files are small; a user-controlled file (~/.ssh/authorized_keys) must not
+// be able to exhaust the agent's memory.
+inline constexpr std::size_t k_read_file_bytes = 16 * 1024 * 1024;
+// Captured stdout+stderr of one child (Output::capture); the rest is dropped and
+// the capture says so. Long output belongs in the output log.
+inline constexpr std::size_t k_child_output_bytes = 1024 * 1024;
 // Kernel hostname (HOST_NAME_MAX is 64).
 inline constexpr std::size_t k_hostname_bytes = 64;
 // Default timeout of one child process (useradd, ssh-keygen, a user script);

@@ -35,7 +35,9 @@ struct ChildResult {
     int exit_code = -1;     // valid when signal == 0 and !timed_out
     int signal = 0;         // the signal that ended it, 0 if it exited
     bool timed_out = false; // killed (whole process group) at the timeout
-    std::string output;     // captured stdout+stderr (Output::capture only)
+    std::string output;     // captured stdout+stderr (Output::capture only), at most
+                            // limits::k_child_output_bytes plus a note saying it was cut
+    std::chrono::seconds timeout{0};  // the limit that was applied
     std::chrono::milliseconds duration{0};
 
     bool ok() const { return !timed_out && signal == 0 && exit_code == 0; }

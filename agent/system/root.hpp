@@ -1,10 +1,14 @@
 // system::Root is the only door to the machine. It is built from --root (default
 // "/"); every path a module names is an absolute path *inside* the root and is
-// resolved as Ignition's JoinPath does: never outside the root, ".." stops at the
-// root, the last component is never followed, and an intermediate symlink is
-// followed only when root owns it (a link planted by a user, e.g. ~/.ssh -> /etc,
-// is refused). Every write is atomic (see atomic_write.hpp) with an explicit mode
-// and owner. Users, groups, hostname and child processes also go through here.
+// resolved as Ignition's JoinPath does (resolve.hpp): never outside the root,
+// ".." stops at the root, and an intermediate symlink is followed only when root
+// owns it (a link planted by a user, e.g. ~/.ssh -> /etc, is refused). What
+// changes the last component (writes, remove, symlink, set_mode, lstat) never
+// follows it; what only reads a file or enters a directory (read_file, open_dir,
+// list_dir, make_dirs) follows it under the same root-owned rule, so
+// /etc/os-release -> ../usr/lib/os-release reads. Every write is atomic
+// (atomic_write.hpp) with an explicit mode and owner. Users, groups, hostname
+// and child processes also go through here. Errors read "'/etc/x': what: why".
 #pragma once
 
 #include <sys/stat.h>
@@ -55,11 +59,12 @@ public:
     std::filesystem::path host_path(std::string_view path) const;
 
     // Opens the directory `path` (must exist) as an O_PATH|O_DIRECTORY fd,
-    // resolving safely as described above.
+    // resolving safely as described above (a root-owned symlink is followed).
     [[nodiscard]] Result<core::Fd> open_dir(std::string_view path) const;
 
-    // Contents of a regular file; nullopt when it does not exist. A symlink as
-    // the last component is refused.
+    // Contents of a regular file; nullopt when it (or a directory on the way)
+    // does not exist. A symlink as the last component is followed only when uid 0
+    // owns it; a user's link is an error. At most limits::k_read_file_bytes.
     [[nodiscard]] Result<std::optional<std::string>> read_file(std::string_view path) const;
     // lstat() of `path`; nullopt when it does not exist.
     [[nodiscard]] Result<std::optional<struct stat>> lstat(std::string_view path) const;
@@ -70,10 +75,11 @@ public:
     // before the rename; the parent directory must exist. If `path` is a symlink
     // the link itself is replaced, never followed.
     [[nodiscard]] Result<void> write_file(std::string_view path, std::string_view bytes, FileMode mode);
-    // Atomically appends: existing content + `bytes` written as a new file.
+    // Atomically appends: existing content + `bytes` written as a new file. A
+    // symlink at `path` is an error (its content is never read through it).
     [[nodiscard]] Result<void> append_file(std::string_view path, std::string_view bytes, FileMode mode);
     // mkdir -p: missing directories are created with `mode`; existing ones are
-    // left as they are.
+    // left as they are (root-owned symlinks to directories are followed).
     [[nodiscard]] Result<void> make_dirs(std::string_view path, FileMode mode);
     // This exact directory exists with this mode and owner (created or fixed);
     // a symlink or a non-directory in its place is an error.
