@@ -1,7 +1,8 @@
 // kindling-imds: the fake instance metadata service as a tool. Serves a
 // metadata JSON file (amazon-ec2-metadata-mock's shape) with IMDSv2 semantics
 // until SIGINT/SIGTERM; each fault of the reliability suite has a flag. Prints
-// "listening on http://HOST:PORT" (flushed) once the port is known, so scripts can start it on port 0 and read the port back.
+// "listening on http://HOST:PORT" (flushed) once the port is known,
+// so scripts can start it on port 0 and read the port back.
 #include <csignal>
 #include <cstdio>
 #include <fstream>

@@ -261,6 +261,12 @@ void Server::State::open_http() {
 
 void Server::State::close_http() {
     if (http) {
+        // Wakes the acceptor's poll at once (it otherwise polls in 250 ms steps).
+        try {
+            socket.impl()->shutdown();
+        } catch (const Poco::Exception&) {
+            // not connected-style shutdown on some kernels: the poll step still ends it
+        }
         http->stopAll(true);
         http.reset();
     }
