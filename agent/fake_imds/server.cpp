@@ -208,7 +208,7 @@ private:
     void reply(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, int status,
                const std::string& body, const Faults& faults) {
         m_state->set_status(m_index, status);
-        response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+        response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
         response.setContentType(status == 404 && body.starts_with("<?xml") ? "text/html" : "text/plain");
         response.set("Server", "kindling-imds");
         const bool head = request.getMethod() == "HEAD";

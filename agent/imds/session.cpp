@@ -59,6 +59,7 @@ struct Session::Impl {
     std::size_t token_endpoint = 0;
     core::SteadyClock::time_point token_expires;
     bool imdsv1 = false;  // the token PUT went unanswered and the settings allow IMDSv1
+    bool no_time_left = false;  // an exchange was skipped: the deadline had passed
     Poco::Logger& log = Poco::Logger::get("kindling.imds");
 
     Impl(Settings s, core::Clock& c, std::function<double()> j)
@@ -80,9 +81,16 @@ struct Session::Impl {
         }
     }
 
+    // Deadline::expired() is false for the last sub-millisecond, while
+    // remaining() already reads 0: both mean "out of time" here.
+    bool out_of_time() const { return deadline.remaining().count() <= 0; }
+
     std::expected<HttpReply, HttpFailure> exchange(std::size_t index, const HttpRequest& request) {
         auto remaining = deadline.remaining();
-        if (remaining.count() <= 0) return std::unexpected(HttpFailure{FailureKind::timeout, "deadline reached"});
+        if (remaining.count() <= 0) {
+            no_time_left = true;
+            return std::unexpected(HttpFailure{FailureKind::timeout, "no time left before the deadline"});
+        }
         auto io = std::min(settings.request_timeout, remaining);
         auto connect = std::min(settings.connect_timeout, remaining);
         ++stats.requests;
@@ -230,7 +238,12 @@ struct Session::Impl {
     Result<std::optional<std::string>> fetch(const std::string& path) {
         const std::string request = "GET " + path;
         std::string last_error;
+        auto deadline_error = [&](int tries) {
+            return failed(request + ": " + last_error + " (" + tries_text(tries) + ", deadline of " +
+                          std::to_string(settings.deadline.count()) + " ms reached)");
+        };
         for (int tries = 1;; ++tries) {
+            no_time_left = false;
             Outcome outcome = attempt(path);
             stats.elapsed = std::chrono::duration_cast<core::Millis>(clock.now() - started);
             if (outcome.kind == Outcome::done) {
@@ -238,18 +251,14 @@ struct Session::Impl {
                 return std::optional<std::string>{std::move(outcome.reply.body)};
             }
             if (outcome.kind == Outcome::fatal) return failed(request + ": " + outcome.error + " (" + tries_text(tries) + ")");
-            if (deadline.expired()) {
-                return failed(request + ": " + outcome.error + " (" + tries_text(tries) + ", deadline of " +
-                              std::to_string(settings.deadline.count()) + " ms reached)");
-            }
+            // A try cut short by the deadline keeps the previous try's error.
+            if (!no_time_left || last_error.empty()) last_error = outcome.error;
+            if (out_of_time()) return deadline_error(no_time_left && tries > 1 ? tries - 1 : tries);
             auto wait = outcome.wait ? *outcome.wait : backoff(tries - 1);
             log.debug(request + ": " + outcome.error + ", retrying in " + std::to_string(wait.count()) + " ms");
             clock.sleep_for(std::min(wait, deadline.remaining()));
+            if (out_of_time()) return deadline_error(tries);
             ++stats.retries;
-            if (deadline.expired()) {
-                return failed(request + ": " + outcome.error + " (" + tries_text(tries) + ", deadline of " +
-                              std::to_string(settings.deadline.count()) + " ms reached)");
-            }
         }
     }
 
