@@ -23,6 +23,10 @@ inline constexpr std::size_t k_yaml_depth = 64;
 inline constexpr std::size_t k_yaml_nodes = 200000;
 // A single IMDS response body (metadata values are small; user data is above).
 inline constexpr std::size_t k_imds_body_bytes = 2 * 1024 * 1024;
+// A full meta-data crawl (kindling query): paths listed and listing depth. Real
+// trees have ~100 paths and depth 6; a hostile endpoint must not make us loop.
+inline constexpr std::size_t k_imds_tree_paths = 4096;
+inline constexpr std::size_t k_imds_tree_depth = 16;
 // Paths: Linux PATH_MAX and NAME_MAX.
 inline constexpr std::size_t k_path_bytes = 4096;
 inline constexpr std::size_t k_name_bytes = 255;

@@ -3,7 +3,10 @@
 // on connection errors/5xx/429 with Retry-After, one overall deadline, IPv4 then
 // IPv6 endpoints, IMDSv1 only when the settings allow it. No built-in address:
 // the endpoints always come from Settings (kindling.yaml or a test's fake).
-// The token is a Secret and never appears in a log. Logs at debug only.
+// The token is a Secret and never appears in a log. Logs at debug only
+// (logger kindling.imds). A 403 on the token PUT fails at once ("IMDS endpoint
+// disabled"); a PUT that times out while a token-less GET gets a fast 401 is the
+// container hop-limit symptom and is named as such (IMDSv1 only if allowed).
 #pragma once
 
 #include <chrono>
@@ -24,8 +27,10 @@ struct Settings {
     int token_ttl_seconds = 21600;
     core::Millis connect_timeout{1000};
     core::Millis request_timeout{5000};
-    core::Millis deadline{240000};  // for the whole fetch
+    core::Millis deadline{240000};  // for the whole fetch, from the Session's construction
     bool allow_imdsv1 = false;
+    core::Millis initial_backoff{100};  // doubled per retry, jittered to [50%, 100%]
+    core::Millis max_backoff{5000};
 };
 
 // What happened, for the log line and status.json ("imds": {...}).
@@ -48,6 +53,8 @@ public:
     Session& operator=(const Session&) = delete;
 
     // GET path (e.g. "/latest/meta-data/instance-id"). 404 is an error here.
+    // Errors name the request, what went wrong and the tries, e.g.
+    // "GET /latest/meta-data/instance-id: connection refused (7 tries, deadline of 2000 ms reached)".
     [[nodiscard]] Result<std::string> get(const std::string& path);
     // GET where 404 means "absent" (user-data, optional metadata).
     [[nodiscard]] Result<std::optional<std::string>> get_optional(const std::string& path);
