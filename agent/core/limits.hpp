@@ -18,6 +18,11 @@ inline constexpr std::size_t k_mime_depth = 8;
 // #include chains (an include that includes) and URLs per include part.
 inline constexpr std::size_t k_include_depth = 4;
 inline constexpr std::size_t k_include_urls = 64;
+// Bytes of the MIME header block scanned for "MIME-Version:" (cloud-init reads
+// the first 4096 bytes to decide whether user data is a MIME message).
+inline constexpr std::size_t k_mime_sniff_bytes = 4096;
+// Entries in one #cloud-config-archive (each becomes a part, like a MIME part).
+inline constexpr std::size_t k_archive_entries = k_mime_parts;
 // YAML nesting depth and total nodes after alias expansion (billion laughs).
 inline constexpr std::size_t k_yaml_depth = 64;
 inline constexpr std::size_t k_yaml_nodes = 200000;
