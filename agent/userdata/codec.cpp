@@ -1,6 +1,7 @@
 #include "agent/userdata/codec.hpp"
 
 #include <Poco/Base64Decoder.h>
+#include <Poco/Checksum.h>
 #include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>
 
@@ -17,6 +18,9 @@ bool is_gzip(std::string_view data) {
 }
 
 Result<std::string> gunzip(std::string_view data, std::size_t& budget) {
+    if (!is_gzip(data)) {
+        return fail("gzip: not gzip data (no 1f 8b magic bytes)");
+    }
     std::istringstream compressed{std::string(data)};
     Poco::InflatingInputStream inflater(compressed, Poco::InflatingStreamBuf::STREAM_GZIP);
     std::string out;
@@ -33,6 +37,20 @@ Result<std::string> gunzip(std::string_view data, std::size_t& budget) {
         }
     } catch (const Poco::Exception& e) {
         return fail("gzip: " + e.displayText());
+    }
+    // Poco stops quietly at the end of the input, so a truncated stream is
+    // caught here: the gzip trailer holds the CRC-32 and size of the output.
+    const auto trailer = [&](std::size_t at) {
+        std::uint32_t v = 0;
+        for (std::size_t i = 0; i < 4; ++i) {
+            v |= static_cast<std::uint32_t>(static_cast<unsigned char>(data[data.size() - 8 + at + i])) << (8 * i);
+        }
+        return v;
+    };
+    Poco::Checksum crc(Poco::Checksum::TYPE_CRC32);
+    crc.update(out.data(), static_cast<unsigned>(out.size()));
+    if (data.size() < 18 || trailer(0) != crc.checksum() || trailer(4) != static_cast<std::uint32_t>(out.size())) {
+        return fail("gzip: truncated or corrupt data (CRC or size check failed)");
     }
     budget -= out.size();
     return out;

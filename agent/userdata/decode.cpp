@@ -428,6 +428,10 @@ Result<Decoded> decode(std::string_view raw, const DecodeOptions& options) {
     }
     Decoder decoder(options);
     if (auto done = decoder.document(std::string(raw), "", 0); !done) {
+        // Errors inside an included document start at that document.
+        if (!done.error().message.starts_with("user data")) {
+            return fail("user data", done.error());
+        }
         return std::unexpected(done.error());
     }
     return decoder.take();

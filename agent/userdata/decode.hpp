@@ -35,7 +35,7 @@ struct DecodeOptions {
     IncludeOnceCache* once_cache = nullptr;
     // The instance's launch index: parts carrying another Launch-Index are
     // dropped (cloud-init's launch-index filter); parts without one are kept.
-    std::optional<int> launch_index;
+    std::optional<int> launch_index = std::nullopt;
 };
 
 [[nodiscard]] Result<Decoded> decode(std::string_view raw, const DecodeOptions& options);
