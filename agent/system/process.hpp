@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/core/fd.hpp"
 #include "agent/core/limits.hpp"
 #include "agent/core/result.hpp"
 
@@ -55,15 +56,23 @@ public:
     [[nodiscard]] virtual Result<ChildResult> run(const std::filesystem::path& root, const Command& cmd) = 0;
 };
 
-// The real runner. `output_log` is the host path of the output log, opened for
-// append (0640) on first use.
+// The real runner. `output_log` is the host path of the output log, opened
+// O_APPEND|O_NOFOLLOW (created 0640) on first use. A child starts in "/" with
+// default signal dispositions and no inherited fds beyond stdio. Only a timeout
+// kills the group: a leader that exits normally may leave background processes
+// behind (a daemon started from runcmd), as under cloud-init. Captured output is
+// cut at limits::k_child_output_bytes.
 class ChildRunner final : public ProcessRunner {
 public:
     explicit ChildRunner(std::filesystem::path output_log);
     [[nodiscard]] Result<ChildResult> run(const std::filesystem::path& root, const Command& cmd) override;
 
 private:
+    // A dup of the output log fd, opening the log on first use.
+    [[nodiscard]] Result<core::Fd> output_log_fd(const std::string& context);
+
     std::filesystem::path m_output_log;
+    core::Fd m_log;
 };
 
 }  // namespace kindling::system
