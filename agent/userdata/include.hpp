@@ -35,7 +35,8 @@ public:
 
 // The cache on disk: one file per URL, named by the MD5 of the URL as cloud-init
 // names them, mode 0600 owned by root, under `dir` inside the root (the
-// instance's data/urlcache). `dir` is created 0700 on the first store.
+// instance's data/urlcache). `dir` (and missing parents) is created 0700 on
+// the first store.
 class RootIncludeOnceCache final : public IncludeOnceCache {
 public:
     RootIncludeOnceCache(system::Root& root, std::string dir);

@@ -26,6 +26,9 @@ Result<std::optional<std::string>> RootIncludeOnceCache::load(const std::string&
 }
 
 Result<void> RootIncludeOnceCache::store(const std::string& url, const std::string& content) {
+    if (auto made = m_root->make_dirs(m_dir, {.mode = 0700}); !made) {
+        return fail("include-once cache", made.error());
+    }
     if (auto made = m_root->ensure_dir(m_dir, {.mode = 0700}); !made) {
         return fail("include-once cache", made.error());
     }

@@ -1,0 +1,84 @@
+// #include through a real HTTP fetch on 127.0.0.1 (the fake IMDS serving the
+// included document), and the on-disk include-once cache under a scratch root.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include "agent/imds/url_fetcher.hpp"
+#include "agent/system/root.hpp"
+#include "agent/userdata/decode.hpp"
+#include "tests/support/fake_imds.hpp"
+#include "tests/support/recording_runner.hpp"
+#include "tests/support/scratch_root.hpp"
+
+using namespace kindling;
+using namespace kindling::userdata;
+
+namespace {
+
+// imds::fetch_url behind the decoder's seam; its errors already start with
+// the quoted URL, which the decoder names itself, so that prefix goes.
+class HttpFetcher final : public IncludeFetcher {
+public:
+    Result<std::string> fetch(const std::string& url) override {
+        auto body = imds::fetch_url(url, core::Millis(2000), 0);
+        if (!body) {
+            const std::string prefix = "'" + url + "': ";
+            std::string message = body.error().message;
+            if (message.starts_with(prefix)) {
+                message.erase(0, prefix.size());
+            }
+            return fail(message);
+        }
+        return body;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("#include fetches from a loopback server and decodes what it serves", "[userdata][include]") {
+    test::FakeImds imds({.user_data = "#cloud-config\nhostname: from-include\n", .allow_imdsv1 = true});
+    HttpFetcher fetcher;
+    auto d = decode("#include\n" + imds.url() + "/latest/user-data\n", {.fetcher = &fetcher});
+    REQUIRE(d);
+    REQUIRE(d->parts.size() == 1);
+    CHECK(d->parts[0].kind == PartKind::cloud_config);
+    CHECK(d->parts[0].body.reveal() == "#cloud-config\nhostname: from-include\n");
+    CHECK(d->parts[0].origin == imds.url() + "/latest/user-data");
+    CHECK(imds.request_lines() == std::vector<std::string>{"GET /latest/user-data - 200"});
+}
+
+TEST_CASE("an #include the loopback server answers with 404 fails decoding", "[userdata][include]") {
+    test::FakeImds imds({.allow_imdsv1 = true});
+    HttpFetcher fetcher;
+    auto d = decode("#include " + imds.url() + "/latest/user-data?sig=x\n", {.fetcher = &fetcher});
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message == "user data: #include '" + imds.url() + "/latest/user-data?...': 404 Not Found");
+}
+
+TEST_CASE("include-once content is cached 0600 under the root and read back", "[userdata][include]") {
+    test::ScratchRoot scratch;
+    test::RecordingRunner runner;
+    system::Root root(scratch.path(), runner);
+    RootIncludeOnceCache cache(root, "/var/lib/kindling/instances/i-1/data/urlcache");
+    const std::string url = "http://127.0.0.1:1/a";
+
+    auto missing = cache.load(url);
+    REQUIRE(missing);
+    CHECK_FALSE(missing->has_value());
+
+    REQUIRE(cache.store(url, "#!/bin/sh\necho once\n"));
+    // cloud-init names the file by the URL's MD5.
+    CHECK(RootIncludeOnceCache::file_name(url) == "5ac95e525913c1cdb5db20e547dcadf3");
+    const std::string inside = "/var/lib/kindling/instances/i-1/data/urlcache/" + RootIncludeOnceCache::file_name(url);
+    CHECK(scratch.read(inside) == "#!/bin/sh\necho once\n");
+    struct stat st {};
+    REQUIRE(::stat(scratch.host(inside).c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    REQUIRE(::stat(scratch.host("/var/lib/kindling/instances/i-1/data/urlcache").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+
+    auto loaded = cache.load(url);
+    REQUIRE(loaded);
+    CHECK(loaded->value() == "#!/bin/sh\necho once\n");
+}
