@@ -15,16 +15,12 @@
 
 namespace kindling::system {
 
-namespace {
-
-// ".<name>.kindling-<8 hex>", with the name cut so the result fits NAME_MAX.
-std::string temp_name(const std::string& name, std::mt19937& rng) {
+std::string temporary_name(std::string_view name, std::string_view tag) {
+    static thread_local std::mt19937 rng{std::random_device{}()};
     char suffix[16];
     std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(rng()));
-    return "." + name.substr(0, 200) + ".kindling-" + suffix;
+    return "." + std::string(name.substr(0, 200)) + ".kindling-" + std::string(tag) + suffix;
 }
-
-}  // namespace
 
 AtomicWrite::AtomicWrite(core::Fd dir, core::Fd file, std::string temp, std::string name, std::string where)
     : m_dir(std::move(dir)),
@@ -50,10 +46,8 @@ AtomicWrite::~AtomicWrite() {
 Result<AtomicWrite> AtomicWrite::begin(const core::Fd& dir, std::string name, std::string where) {
     auto rw = reopen_dir(dir, where);
     if (!rw) return std::unexpected(rw.error());
-    std::random_device seed;
-    std::mt19937 rng(seed());
     for (int attempt = 0; attempt < 16; ++attempt) {
-        std::string temp = temp_name(name, rng);
+        std::string temp = temporary_name(name);
         core::Fd file(::openat(rw->get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (file.valid()) {
             return AtomicWrite(std::move(*rw), std::move(file), std::move(temp), std::move(name), std::move(where));

@@ -17,6 +17,10 @@
 
 namespace kindling::system {
 
+// A fresh name for a temporary entry next to `name`: ".<name>.kindling-<tag><8 hex>",
+// cut to fit NAME_MAX. Used by AtomicWrite and Root::symlink.
+std::string temporary_name(std::string_view name, std::string_view tag = "");
+
 class AtomicWrite {
 public:
     // Starts a write of `name` inside the directory `dir` (any fd of it, O_PATH

@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <random>
 #include <tuple>
 
 #include "agent/core/limits.hpp"
@@ -253,11 +252,12 @@ Result<void> Root::symlink(std::string_view target, std::string_view path) {
     if (!st) return std::unexpected(st.error());
     if (*st && S_ISDIR((*st)->st_mode)) return fail(in_quotes(r->where) + ": is a directory");
 
-    std::random_device seed;
-    std::string temp = "." + r->name.substr(0, 200) + ".kindling-link-" + std::to_string(seed() % 1000000000u);
     const std::string target_str(target);
-    if (::symlinkat(target_str.c_str(), r->parent.get(), temp.c_str()) != 0) {
-        return fail(errno_message(r->where, "symlink", errno));
+    std::string temp;
+    for (int attempt = 0;; ++attempt) {
+        temp = temporary_name(r->name, "link-");
+        if (::symlinkat(target_str.c_str(), r->parent.get(), temp.c_str()) == 0) break;
+        if (errno != EEXIST || attempt == 15) return fail(errno_message(r->where, "symlink", errno));
     }
     if (::renameat(r->parent.get(), temp.c_str(), r->parent.get(), r->name.c_str()) != 0) {
         int err = errno;

@@ -245,3 +245,25 @@ TEST_CASE("a chrooted child runs inside the root and sees the root's files", "[s
     REQUIRE(h);
     CHECK(h->output == "hello from / as 0\n");
 }
+
+TEST_CASE("useradd chrooted into a scratch root edits only the root's account files", "[system][integration]") {
+    ScratchRoot scratch = ScratchRoot::with_usr();
+    ChildRunner runner(unused_log(scratch));
+    const std::string fresh_passwd = ScratchRoot(ScratchRoot::Usr::none).read("/etc/passwd");
+
+    Command cmd;
+    cmd.argv = {"useradd", "-m", "-U", "-s", "/bin/sh", "-c", "Scratch User", "scratchy"};
+    cmd.label = "useradd";
+    auto r = runner.run(scratch.path(), cmd);
+
+    REQUIRE(r);
+    INFO(r->output);
+    CHECK(r->exit_code == 0);
+    const std::string passwd = scratch.read("/etc/passwd");
+    CHECK(passwd.starts_with(fresh_passwd));
+    CHECK(passwd.find("\nscratchy:x:1000:1000:Scratch User:/home/scratchy:/bin/sh\n") != std::string::npos);
+    CHECK(scratch.read("/etc/group").find("\nscratchy:x:1000:\n") != std::string::npos);
+    struct stat home {};
+    REQUIRE(::stat(scratch.host("/home/scratchy").c_str(), &home) == 0);
+    CHECK(home.st_uid == 1000);
+}
