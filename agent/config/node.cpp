@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -208,5 +209,21 @@ std::optional<std::vector<std::string>> Node::as_string_or_list(Report& report) 
 }
 
 const YAML::Node& Node::yaml() const { return *m_node; }
+
+Node without_keys(const Node& doc, const std::vector<std::string>& keys) {
+    if (!doc.is_map()) return doc;
+    YAML::Node copy(YAML::NodeType::Map);
+    for (auto it = doc.yaml().begin(); it != doc.yaml().end(); ++it) {
+        bool drop = it->first.IsScalar() && std::find(keys.begin(), keys.end(), it->first.Scalar()) != keys.end();
+        if (!drop) copy[it->first] = it->second;
+    }
+    return Node(copy, doc.source(), doc.path());
+}
+
+std::string to_yaml_text(const Node& doc) {
+    YAML::Emitter out;
+    out << doc.yaml();
+    return std::string(out.c_str()) + "\n";
+}
 
 }  // namespace kindling::config

@@ -25,7 +25,14 @@ void Report::warning(Location where, std::string message) {
 }
 
 void Report::merge(const Report& other) {
-    m_entries.insert(m_entries.end(), other.m_entries.begin(), other.m_entries.end());
+    // Two modules reading the same key (set_hostname and update_hostname) report
+    // the same problem; say it once.
+    for (const Entry& e : other.m_entries) {
+        bool seen = std::any_of(m_entries.begin(), m_entries.end(), [&](const Entry& mine) {
+            return mine.severity == e.severity && mine.message == e.message && mine.format() == e.format();
+        });
+        if (!seen) m_entries.push_back(e);
+    }
 }
 
 bool Report::has_errors() const { return error_count() > 0; }

@@ -1,0 +1,172 @@
+#include "agent/cli/boot_commands.hpp"
+
+#include <Poco/Logger.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "agent/cli/default_config.hpp"
+#include "agent/cli/logging.hpp"
+#include "agent/core/deadline.hpp"
+#include "agent/pipeline/boot.hpp"
+#include "agent/pipeline/instance_state.hpp"
+#include "agent/pipeline/user_data.hpp"
+#include "modules/registry.hpp"
+
+namespace kindling::cli {
+
+namespace {
+
+Poco::Logger& log() { return Poco::Logger::get("kindling.cli"); }
+
+constexpr const char* k_config_path = "/etc/kindling/kindling.yaml";
+
+ExitCode exit_code_of(pipeline::BootResult r) {
+    switch (r) {
+        case pipeline::BootResult::done:
+            return ExitCode::ok;
+        case pipeline::BootResult::degraded:
+            return ExitCode::degraded;
+        case pipeline::BootResult::module_failed:
+            return ExitCode::error;
+        case pipeline::BootResult::config_error:
+            return ExitCode::config;
+        case pipeline::BootResult::imds_error:
+            return ExitCode::unavailable;
+        case pipeline::BootResult::busy:
+            return ExitCode::busy;
+        case pipeline::BootResult::internal:
+            return ExitCode::internal;
+    }
+    return ExitCode::internal;
+}
+
+ExitCode boot_with(const Invocation& inv, pipeline::StageSelection stages) {
+    auto dir = root_dir(inv);
+    if (!dir) return ExitCode::usage;
+    system::ChildRunner runner(std::filesystem::path(*dir) / "var/log/kindling-output.log");
+    system::Root root(*dir, runner);
+    add_file_logging(root);
+    auto config = load_config(inv, root);
+    if (!config) return ExitCode::config;
+    core::RealClock clock;
+    pipeline::BootRequest request{stages, inv.value("--imds-endpoint")};
+    return exit_code_of(pipeline::boot(request, *config, modules::builtin_registry(), root, clock));
+}
+
+}  // namespace
+
+std::optional<std::string> root_dir(const Invocation& inv) {
+    std::string dir = inv.value("--root").value_or("/");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        std::cerr << "kindling " << inv.command << ": --root '" << dir << "' is not a directory\n";
+        return std::nullopt;
+    }
+    std::filesystem::path canonical = std::filesystem::canonical(dir, ec);
+    return ec ? dir : canonical.string();
+}
+
+std::optional<config::AgentConfig> load_config(const Invocation& inv, system::Root& root) {
+    config::Report report;
+    config::AgentConfig cfg;
+    if (auto path = inv.value("--config")) {
+        auto loaded = config::load_agent_config(*path, report);
+        if (!loaded) {
+            log().error(loaded.error().message);
+            return std::nullopt;
+        }
+        cfg = std::move(*loaded);
+    } else {
+        std::vector<std::pair<std::string, std::string>> texts;
+        auto main_text = root.read_file(k_config_path);
+        if (!main_text) {
+            log().error("config: " + main_text.error().message);
+            return std::nullopt;
+        }
+        if (*main_text) {
+            texts.emplace_back(k_config_path, **main_text);
+            auto dropins = root.list_dir(std::string(k_config_path) + ".d");
+            if (dropins) {
+                for (const std::string& name : *dropins) {
+                    if (name.size() <= 5 || name.substr(name.size() - 5) != ".yaml") continue;
+                    std::string path = std::string(k_config_path) + ".d/" + name;
+                    auto text = root.read_file(path);
+                    if (!text) {
+                        log().error("config: " + text.error().message);
+                        return std::nullopt;
+                    }
+                    if (*text) texts.emplace_back(path, **text);
+                }
+            }
+        } else {
+            texts.emplace_back("built-in default kindling.yaml", k_default_config);
+        }
+        cfg = config::load_agent_config_texts(texts, report);
+    }
+    for (const config::Entry& e : report.entries()) {
+        (e.severity == config::Severity::error ? log().error(e.format()) : log().warning(e.format()));
+    }
+    if (report.has_errors()) return std::nullopt;
+    return cfg;
+}
+
+ExitCode run_command(const Invocation& inv) { return boot_with(inv, pipeline::StageSelection::both); }
+ExitCode init_command(const Invocation& inv) { return boot_with(inv, pipeline::StageSelection::init); }
+ExitCode final_command(const Invocation& inv) { return boot_with(inv, pipeline::StageSelection::final); }
+
+ExitCode schema_command(const Invocation& inv) {
+    std::vector<std::pair<std::string, std::string>> inputs;
+    if (inv.has("--system")) {
+        auto dir = root_dir(inv);
+        if (!dir) return ExitCode::usage;
+        system::ChildRunner runner("/dev/null");
+        system::Root root(*dir, runner);
+        pipeline::Paths paths;
+        auto id = pipeline::current_instance_id(root, paths);
+        if (!id) {
+            std::cerr << "kindling schema: " << id.error().message << "\n";
+            return ExitCode::internal;
+        }
+        std::string path = paths.state_dir + "/instances/" + *id + "/user-data.raw";
+        auto text = root.read_file(path);
+        if (!text || !*text) {
+            std::cerr << "kindling schema: " << path << ": " << (text ? "no user data stored" : text.error().message) << "\n";
+            return text ? ExitCode::ok : ExitCode::internal;
+        }
+        inputs.emplace_back("user-data", **text);
+    }
+    for (const std::string& file : inv.operands) {
+        std::ifstream in(file, std::ios::binary);
+        if (!in) {
+            std::cerr << "kindling schema: cannot read '" << file << "'\n";
+            return ExitCode::usage;
+        }
+        std::ostringstream text;
+        text << in.rdbuf();
+        inputs.emplace_back(file, text.str());
+    }
+    if (inputs.empty()) {
+        std::cerr << "kindling schema: give one or more FILEs, or --system\n";
+        return ExitCode::usage;
+    }
+    std::size_t errors = 0, warnings = 0;
+    for (const auto& [name, bytes] : inputs) {
+        config::Report report = pipeline::validate_user_data_file(name, bytes, modules::builtin_registry());
+        for (const config::Entry& e : report.entries()) {
+            std::cout << (e.severity == config::Severity::error ? "error: " : "warning: ") << e.format() << "\n";
+        }
+        errors += report.error_count();
+        warnings += report.warning_count();
+        if (!report.has_errors()) std::cout << name << ": valid" << (report.warning_count() ? " (with warnings)" : "") << "\n";
+    }
+    if (errors > 0) {
+        std::cout << errors << " error" << (errors == 1 ? "" : "s") << ", " << warnings << " warning"
+                  << (warnings == 1 ? "" : "s") << "\n";
+    }
+    return errors > 0 ? ExitCode::data_error : ExitCode::ok;
+}
+
+}  // namespace kindling::cli
