@@ -245,7 +245,10 @@ BootResult boot(const BootRequest& request, const config::AgentConfig& config, c
         }
         result = worse(result, run_one_stage("final", config.final_stage, config, registry, root, clock, *prep, record));
     }
-    log().information("boot " + record.overall());
+    record.agent = self_usage();
+    save_status(root, paths, record);
+    log().information("boot " + record.overall() + " (agent cpu " + std::to_string(record.agent.cpu_ms) + " ms, peak rss " +
+                      std::to_string(record.agent.max_rss_kb / 1024) + " MiB)");
     return result;
 }
 

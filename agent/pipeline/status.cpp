@@ -4,6 +4,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <sstream>
 
@@ -55,6 +57,13 @@ T get_or(const Object::Ptr& obj, const std::string& key, T fallback) {
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+ResourceRecord self_usage() {
+    struct rusage ru {};
+    ::getrusage(RUSAGE_SELF, &ru);
+    auto ms = [](const timeval& tv) { return static_cast<std::int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000; };
+    return {ms(ru.ru_utime) + ms(ru.ru_stime), ru.ru_maxrss};
 }
 
 std::string BootRecord::overall() const {
@@ -132,6 +141,10 @@ std::string to_json(const BootRecord& record) {
         stages->add(so);
     }
     root.set("stages", stages);
+    Object::Ptr agent = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    agent->set("cpu_ms", record.agent.cpu_ms);
+    agent->set("max_rss_kb", record.agent.max_rss_kb);
+    root.set("agent", agent);
     std::ostringstream out;
     root.stringify(out, 2);
     out << "\n";
@@ -185,6 +198,10 @@ Result<BootRecord> from_json(const std::string& text) {
                 s.warnings = strings_from(so->getArray("warnings"));
                 r.stages.push_back(std::move(s));
             }
+        }
+        if (Object::Ptr agent = root->getObject("agent")) {
+            r.agent.cpu_ms = get_or<Poco::Int64>(agent, "cpu_ms", 0);
+            r.agent.max_rss_kb = get_or<Poco::Int64>(agent, "max_rss_kb", 0);
         }
         return r;
     } catch (const Poco::Exception& e) {

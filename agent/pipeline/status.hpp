@@ -56,6 +56,13 @@ struct ImdsRecord {
     std::string error;  // empty when the fetch succeeded
 };
 
+// The agent's own resource use in this process (children excluded), from
+// getrusage(RUSAGE_SELF) at the end of the run.
+struct ResourceRecord {
+    std::int64_t cpu_ms = 0;
+    std::int64_t max_rss_kb = 0;
+};
+
 struct BootRecord {
     std::string version;
     std::string instance_id;
@@ -63,6 +70,7 @@ struct BootRecord {
     ImdsRecord imds;
     std::vector<PartRecord> parts;
     std::vector<StageRecord> stages;
+    ResourceRecord agent;
 
     // running / done / degraded / error, from the stages.
     std::string overall() const;
@@ -71,6 +79,8 @@ struct BootRecord {
 };
 
 std::int64_t now_ms();
+// This process's CPU time and peak RSS so far.
+ResourceRecord self_usage();
 
 std::string to_json(const BootRecord& record);
 [[nodiscard]] Result<BootRecord> from_json(const std::string& text);

@@ -15,11 +15,14 @@ TEST_CASE("status.json round-trips every field", "[pipeline]") {
     s.modules.push_back({"ssh", ModuleState::success, "per-instance", "2 keys added", 1100, 1112});
     s.modules.push_back({"runcmd", ModuleState::skipped, "per-instance", "skipped (no configuration)", 1112, 1112});
     r.stages.push_back(s);
+    r.agent = {7, 5120};
     auto back = from_json(to_json(r));
     REQUIRE(back);
     CHECK(to_json(*back) == to_json(r));
     CHECK(back->stages[0].modules[0].message == "2 keys added");
     CHECK(back->parts[0].size == 120);
+    CHECK(back->agent.cpu_ms == 7);
+    CHECK(back->agent.max_rss_kb == 5120);
 }
 
 TEST_CASE("the overall status follows the worst stage", "[pipeline]") {
