@@ -40,11 +40,31 @@ void sort_unique(std::vector<std::string>& v) {
     v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
+// A scalar YAML reads as a string: `true` or `5` is not a name.
+bool is_text(const config::Node& n) { return n.type_name() == "a string"; }
+
+// A list whose items are all strings in that sense; `what` names one item.
+std::optional<std::vector<std::string>> text_list(const config::Node& n, config::Report& report, std::string_view what) {
+    std::vector<std::string> out;
+    for (const auto& item : n.items()) {
+        if (!is_text(item)) {
+            item.error(report, "expected " + std::string(what) + ", got " + item.type_name());
+            return std::nullopt;
+        }
+        out.push_back(item.scalar());
+    }
+    return out;
+}
+
 bool has_newline(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 std::optional<std::string> read_name(const config::Node& n, config::Report& report, std::string_view kind) {
-    auto s = n.as_string(report, "a " + std::string(kind) + " name");
-    if (s && !valid_account_name(*s)) {
+    if (!is_text(n)) {
+        n.error(report, "expected a " + std::string(kind) + " name, got " + n.type_name());
+        return std::nullopt;
+    }
+    auto s = std::optional<std::string>(n.scalar());
+    if (!valid_account_name(*s)) {
         n.error(report, "'" + *s + "' is not a valid " + std::string(kind) + " name");
         return std::nullopt;
     }
@@ -66,13 +86,13 @@ bool check_names(const config::Node& n, config::Report& report, const std::vecto
 // A member list: "a, b" or [a, b]; null is refused, as cloud-init's schema does.
 std::optional<std::vector<std::string>> read_members(const config::Node& n, config::Report& report) {
     std::vector<std::string> members;
-    if (n.is_scalar()) {
+    if (is_text(n)) {
         members = split_commas(n.scalar());
     } else if (n.is_sequence()) {
-        for (const auto& item : n.items()) {
-            auto s = item.as_string(report, "a member name");
-            if (!s) return std::nullopt;
-            for (auto& m : split_commas(*s)) members.push_back(std::move(m));
+        auto list = text_list(n, report, "a member name");
+        if (!list) return std::nullopt;
+        for (const auto& item : *list) {
+            for (auto& m : split_commas(item)) members.push_back(std::move(m));
         }
     } else {
         n.error(report, "expected a member name or a list of member names, got " + n.type_name());
@@ -105,14 +125,14 @@ void parse_group_mapping(const config::Node& n, config::Report& report, std::vec
 
 std::vector<GroupSpec> parse_groups(const config::Node& n, config::Report& report) {
     std::vector<GroupSpec> out;
-    if (n.is_scalar()) {
+    if (is_text(n)) {
         auto names = split_commas(n.scalar());
         if (check_names(n, report, names, "group")) {
             for (auto& name : names) add_group(out, std::move(name), {});
         }
     } else if (n.is_sequence()) {
         for (const auto& item : n.items()) {
-            if (item.is_scalar()) {
+            if (is_text(item)) {
                 if (auto name = read_name(item, report, "group")) add_group(out, std::move(*name), {});
             } else if (item.is_map()) {
                 parse_group_mapping(item, report, out);
@@ -157,10 +177,10 @@ std::optional<Secret<>> read_password(const config::Node& n, config::Report& rep
 
 std::optional<std::vector<std::string>> read_user_groups(const config::Node& n, config::Report& report) {
     std::vector<std::string> groups;
-    if (n.is_scalar()) {
+    if (is_text(n)) {
         groups = split_commas(n.scalar());
     } else if (n.is_sequence()) {
-        auto list = n.as_string_list(report);
+        auto list = text_list(n, report, "a group name");
         if (!list) return std::nullopt;
         for (const auto& g : *list) groups.push_back(trim(g));
     } else if (n.is_map()) {
@@ -182,9 +202,12 @@ std::optional<std::vector<std::string>> read_sudo(const config::Node& n, config:
     if (n.is_scalar() && n.type_name() == "a string") {
         rules.push_back(n.scalar());
     } else if (n.is_sequence()) {
-        auto list = n.as_string_list(report);
-        if (!list) return std::nullopt;
-        rules = std::move(*list);
+        for (const auto& item : n.items()) {
+            if (item.is_null()) continue;  // cloud-init's schema allows null items: no rule
+            auto rule = item.as_string(report, "a sudo rule");
+            if (!rule) return std::nullopt;
+            rules.push_back(*rule);
+        }
     } else {
         n.error(report, "expected a sudo rule, a list of sudo rules, false or null, got " + n.type_name());
         return std::nullopt;
@@ -297,11 +320,20 @@ std::optional<UserEntry> parse_user_mapping(const config::Node& n, config::Repor
         if (key == "name") {
             name = value.as_string(report, "a user name");
         } else {
-            read_user_key(key, value, report, u);
+            // cloud-init still reads the deprecated hyphenated spellings (lock-passwd, ...).
+            std::string normal = key;
+            std::replace(normal.begin(), normal.end(), '-', '_');
+            read_user_key(normal, value, report, u);
         }
     }
     if (!n.has("name") && !fallback_name) {
         n.error(report, "a user needs a 'name'");
+        return std::nullopt;
+    }
+    // cloud-init cc_users_groups.py: keys that need a home refuse keys that deny one.
+    if (u.ssh_authorized_keys && (u.no_create_home.value_or(false) || u.system.value_or(false))) {
+        n.error(report, std::string("ssh_authorized_keys cannot be given with ") +
+                            (u.system.value_or(false) ? "system" : "no_create_home"));
         return std::nullopt;
     }
     if (!name) return std::nullopt;
@@ -347,14 +379,14 @@ void add_user_names(std::vector<UserEntry>& users, const config::Node& n, config
 
 std::vector<UserEntry> parse_users(const config::Node& n, config::Report& report) {
     std::vector<UserEntry> users;
-    if (n.is_scalar()) {
+    if (is_text(n)) {
         add_user_names(users, n, report, split_commas(n.scalar()), /*sorted=*/true);
     } else if (n.is_sequence()) {
         for (const auto& item : n.items()) {
-            if (item.is_scalar()) {
+            if (is_text(item)) {
                 add_user_names(users, item, report, split_commas(item.scalar()), false);
             } else if (item.is_sequence()) {
-                if (auto names = item.as_string_list(report)) add_user_names(users, item, report, *names, false);
+                if (auto names = text_list(item, report, "a user name")) add_user_names(users, item, report, *names, false);
             } else if (item.is_map()) {
                 if (auto u = parse_user_mapping(item, report, std::nullopt)) add_user(users, std::move(*u));
             } else {
@@ -429,7 +461,7 @@ UsersGroups parse_users_groups(const config::Node& cc, config::Report& report) {
 
     if (auto n = cc["user"]; n.defined()) {
         std::optional<UserEntry> old_user;
-        if (n.is_scalar()) {
+        if (is_text(n)) {
             if (auto name = read_name(n, report, "user")) {
                 old_user = named_entry(*name);
             }
