@@ -49,7 +49,6 @@ T checked(Result<T> r) {
 void run_command(pipeline::ModuleContext& ctx, system::Command cmd, ShowOutput show = ShowOutput::yes) {
     cmd.timeout = ctx.child_timeout;
     cmd.output = system::Output::capture;
-    if (cmd.label.empty()) cmd.label = cmd.argv.front() + " " + cmd.argv.back();
     auto result = ctx.root.run(cmd);
     if (!result) throw ModuleFailed(cmd.label + ": " + result.error().message);
     if (result->ok()) return;
@@ -63,15 +62,17 @@ void run_command(pipeline::ModuleContext& ctx, system::Command cmd, ShowOutput s
     throw ModuleFailed(cmd.label + ": " + why);
 }
 
-void run_argv(pipeline::ModuleContext& ctx, std::vector<std::string> argv) {
+// `what` is the account it acts on, for the message: "useradd 'bob': exit status 4: ...".
+void run_argv(pipeline::ModuleContext& ctx, std::vector<std::string> argv, const std::string& what) {
     system::Command cmd;
+    cmd.label = argv.front() + " '" + what + "'";
     cmd.argv = std::move(argv);
     run_command(ctx, std::move(cmd));
 }
 
 void ensure_group(pipeline::ModuleContext& ctx, const std::string& name, Tally& tally) {
     if (checked(ctx.root.find_group(name))) return;
-    run_argv(ctx, {"groupadd", name});
+    run_argv(ctx, {"groupadd", name}, name);
     tally.groups_created.push_back(name);
 }
 
@@ -117,13 +118,13 @@ void apply_password(pipeline::ModuleContext& ctx, const UserEntry& u) {
     auto now = shadow_of(ctx, u.name);
     bool locked = now && now->password.reveal().starts_with('!');
     if (u.lock_passwd.value_or(true)) {
-        if (!locked) run_argv(ctx, {"usermod", "--lock", u.name});
+        if (!locked) run_argv(ctx, {"usermod", "--lock", u.name}, u.name);
         return;
     }
     bool given = u.passwd || u.plain_text_passwd || u.hashed_passwd;
     bool has_hash = now && now->password.size() > 1;
     if (locked && (given || has_hash)) {
-        run_argv(ctx, {"usermod", "--unlock", u.name});
+        run_argv(ctx, {"usermod", "--unlock", u.name}, u.name);
     } else if (locked) {
         ctx.log.warning("user '" + u.name + "': lock_passwd is false but there is no password to unlock, ignoring");
     }
@@ -131,7 +132,7 @@ void apply_password(pipeline::ModuleContext& ctx, const UserEntry& u) {
 
 void install_keys(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally) {
     auto pw = checked(ctx.root.find_user(u.name));
-    if (!pw) throw ModuleFailed("user '" + u.name + "' does not exist after useradd");
+    if (!pw) throw ModuleFailed("user '" + u.name + "' does not exist");
     if (!checked(ctx.root.lstat(pw->home))) {
         throw ModuleFailed("user '" + u.name + "': home directory '" + pw->home +
                            "' does not exist, ssh_authorized_keys not installed");
@@ -156,13 +157,19 @@ void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally, 
         for (const auto& g : u.groups.value_or(std::vector<std::string>{})) ensure_group(ctx, g, tally);
         if (u.primary_group) ensure_group(ctx, *u.primary_group, tally);
     }
-    // 2. Create, or bring an existing user in line.
-    if (auto pw = checked(ctx.root.find_user(u.name)); !pw) {
-        run_argv(ctx, useradd_argv(u));
+    // 2. Create, then bring the user in line with usermod: an existing user is
+    //    updated, and a new one gets what useradd skips (inactive for --system).
+    auto pw = checked(ctx.root.find_user(u.name));
+    bool created = !pw;
+    if (created) {
+        run_argv(ctx, useradd_argv(u), u.name);
         tally.users_created.push_back(u.name);
-    } else if (auto argv = usermod_argv(u, current_user(ctx, u, *pw)); !argv.empty()) {
-        run_argv(ctx, std::move(argv));
-        tally.users_updated.push_back(u.name);
+        pw = checked(ctx.root.find_user(u.name));
+        if (!pw) throw ModuleFailed("user '" + u.name + "' does not exist after useradd");
+    }
+    if (auto argv = usermod_argv(u, current_user(ctx, u, *pw)); !argv.empty()) {
+        run_argv(ctx, std::move(argv), u.name);
+        if (!created) tally.users_updated.push_back(u.name);
     }
     // 3. Password and lock state; 4. sudo rules (written at the end); 5. keys.
     apply_password(ctx, u);
@@ -176,7 +183,7 @@ void add_members(pipeline::ModuleContext& ctx, const GroupSpec& group) {
         auto g = checked(ctx.root.find_group(group.name));
         if (!pw || !g) throw ModuleFailed("group '" + group.name + "': member '" + member + "' does not exist");
         if (std::find(g->members.begin(), g->members.end(), member) != g->members.end() || pw->gid == g->gid) continue;
-        run_argv(ctx, {"usermod", "-a", "-G", group.name, member});
+        run_argv(ctx, {"usermod", "-a", "-G", group.name, member}, member);
     }
 }
 
