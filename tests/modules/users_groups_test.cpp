@@ -254,3 +254,243 @@ TEST_CASE("a section with a wrong type is never run", "[module][users_groups]") 
     CHECK(k_users_groups.idempotent == kindling::pipeline::Idempotent::yes);
     CHECK(k_users_groups.frequency == kindling::pipeline::Frequency::per_instance);
 }
+
+// ---------------------------------------------------------------------------
+// Real account tools, chrooted into a ScratchRoot::with_usr() root.
+
+namespace {
+
+// Records every command, then runs it for real (ChildRunner, chrooted).
+class TeeRunner final : public kindling::system::ProcessRunner {
+public:
+    explicit TeeRunner(const ScratchRoot& scratch) : m_real(scratch.host("/var/log/kindling-output.log")) {}
+    kindling::Result<kindling::system::ChildResult> run(const std::filesystem::path& root,
+                                                        const kindling::system::Command& cmd) override {
+        calls.push_back(cmd);
+        return m_real.run(root, cmd);
+    }
+    std::vector<Argv> argvs() const {
+        std::vector<Argv> out;
+        for (const auto& c : calls) out.push_back(c.argv);
+        return out;
+    }
+    std::vector<kindling::system::Command> calls;
+
+private:
+    kindling::system::ChildRunner m_real;
+};
+
+// What an EC2 image's /etc/login.defs sets for account creation (Debian and
+// Amazon Linux agree on these).
+ScratchRoot image_root() {
+    auto scratch = ScratchRoot::with_usr();
+    scratch.write("/etc/login.defs",
+                  "UID_MIN 1000\nUID_MAX 60000\nSYS_UID_MIN 100\nSYS_UID_MAX 999\nGID_MIN 1000\nGID_MAX 60000\n"
+                  "SYS_GID_MIN 100\nSYS_GID_MAX 999\nUSERGROUPS_ENAB yes\nHOME_MODE 0700\nENCRYPT_METHOD SHA512\n");
+    scratch.write("/etc/pam.d/chpasswd", "password required pam_unix.so sha512\n");
+    return scratch;
+}
+
+// Every file the module may change, with its mode and owner.
+std::string snapshot(const ScratchRoot& scratch) {
+    std::string out;
+    for (const char* f : {"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/sudoers",
+                          "/etc/sudoers.d/90-kindling-users"}) {
+        if (!scratch.exists(f)) continue;
+        std::ostringstream m;
+        m << file_mode(scratch, f);
+        out += std::string(f) + " " + m.str() + "\n" + scratch.read(f);
+    }
+    for (const auto& e : std::filesystem::recursive_directory_iterator(scratch.host("/home"))) {
+        std::ostringstream m;
+        struct stat st {};
+        ::lstat(e.path().c_str(), &st);
+        m << e.path().string().substr(scratch.path().string().size()) << " " << std::oct << st.st_mode << std::dec
+          << " " << st.st_uid << ":" << st.st_gid << "\n";
+        out += m.str();
+        if (S_ISREG(st.st_mode)) out += scratch.read(e.path().string().substr(scratch.path().string().size()));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("example 1 creates the default user with useradd, sudo rules checked by visudo",
+          "[module][users_groups][integration]") {
+    auto scratch = image_root();
+    TeeRunner runner(scratch);
+    Harness h(scratch, runner);
+    auto out = h.run(read_data("module-docs/cc_users_groups/example1.yaml"));
+    REQUIRE(out.error.empty());
+    CHECK(out.summary == "1 users, created ec2-user, groups created wheel, adm, systemd-journal, sudo rules written");
+
+    CHECK(runner.argvs() == std::vector<Argv>{
+                                {"groupadd", "wheel"},
+                                {"groupadd", "adm"},
+                                {"groupadd", "systemd-journal"},
+                                {"useradd", "ec2-user", "--comment", "Default user", "--groups",
+                                 "wheel,adm,systemd-journal", "--shell", "/bin/bash", "-m"},
+                                {"visudo", "-c", "-f", "/etc/sudoers.d/.90-kindling-users.check"},
+                            });
+    CHECK(scratch.read("/etc/passwd") ==
+          "root:x:0:0:root:/root:/bin/sh\nec2-user:x:1000:1003:Default user:/home/ec2-user:/bin/bash\n");
+    CHECK(scratch.read("/etc/group") ==
+          "root:x:0:\nwheel:x:1000:ec2-user\nadm:x:1001:ec2-user\nsystemd-journal:x:1002:ec2-user\nec2-user:x:1003:\n");
+    CHECK(scratch.read("/etc/shadow") == "root:*:19000:0:99999:7:::\nec2-user:!:" + today() + "::::::\n");
+    CHECK(file_mode(scratch, "/home/ec2-user") == Mode{040700, 1000, 1003});
+    CHECK(scratch.read("/etc/sudoers.d/90-kindling-users") ==
+          "# Created by kindling users_groups\n\n# User rules for ec2-user\nec2-user ALL=(ALL) NOPASSWD:ALL\n");
+    CHECK(file_mode(scratch, "/etc/sudoers.d/90-kindling-users") == Mode{0100440, 0, 0});
+    CHECK(file_mode(scratch, "/etc/sudoers.d") == Mode{040750, 0, 0});
+    CHECK_FALSE(scratch.exists("/etc/sudoers.d/.90-kindling-users.check"));
+    CHECK(scratch.read("/etc/sudoers") ==
+          "# See sudoers(5) for more information on \"#include\" directives:\n\n"
+          "# Added by kindling users_groups\n#includedir /etc/sudoers.d\n");
+    CHECK(file_mode(scratch, "/etc/sudoers") == Mode{0100440, 0, 0});
+
+    SECTION("running it again changes nothing and runs nothing") {
+        std::string before = snapshot(scratch);
+        runner.calls.clear();
+        auto again = h.run(read_data("module-docs/cc_users_groups/example1.yaml"));
+        CHECK(again.error.empty());
+        CHECK(again.summary == "1 users");
+        CHECK(runner.calls.empty());
+        CHECK(snapshot(scratch) == before);
+    }
+}
+
+TEST_CASE("example 2 creates the groups, adds the members and still creates the default user",
+          "[module][users_groups][integration]") {
+    auto scratch = image_root();
+    scratch.append("/etc/passwd", "sys:x:3:3:sys:/dev:/usr/sbin/nologin\n");
+    scratch.append("/etc/group", "sys:x:3:\n");
+    scratch.append("/etc/shadow", "sys:*:19000:0:99999:7:::\n");
+    scratch.append("/etc/gshadow", "sys:*::\n");
+    scratch.write("/etc/sudoers", "Defaults env_reset\n@includedir /etc/sudoers.d\n", 0440);
+    TeeRunner runner(scratch);
+    Harness h(scratch, runner);
+    auto out = h.run(read_data("module-docs/cc_users_groups/example2.yaml"));
+    REQUIRE(out.error.empty());
+    CHECK(scratch.read("/etc/group") ==
+          "root:x:0:\nsys:x:3:\nadmingroup:x:1000:root,sys\ncloud-users:x:1001:\nwheel:x:1002:ec2-user\n"
+          "adm:x:1003:ec2-user\nsystemd-journal:x:1004:ec2-user\nec2-user:x:1005:\n");
+    CHECK(scratch.read("/etc/sudoers") == "Defaults env_reset\n@includedir /etc/sudoers.d\n");
+
+    std::string before = snapshot(scratch);
+    runner.calls.clear();
+    CHECK(h.run(read_data("module-docs/cc_users_groups/example2.yaml")).error.empty());
+    CHECK(runner.calls.empty());
+    CHECK(snapshot(scratch) == before);
+}
+
+TEST_CASE("the full users example (minus keys kindling lacks and selinux_user) with real tools",
+          "[module][users_groups][integration]") {
+    auto scratch = image_root();
+    scratch.append("/etc/passwd", "sys:x:3:3:sys:/dev:/usr/sbin/nologin\n");
+    scratch.append("/etc/group", "sys:x:3:\n");
+    TeeRunner runner(scratch);
+    Harness h(scratch, runner);
+    std::string text = without_lines(read_data("examples/cloud-config-user-groups.txt"),
+                                     {"ssh_import_id", "- lp:falcojr", "- gh:TheRealFalcon", "snapuser",
+                                      "- name: nosshlogins", "ssh_redirect_user", "selinux_user"});
+    auto out = h.run(text);
+    REQUIRE(out.error.empty());
+    std::string t = today();
+    CHECK(scratch.read("/etc/passwd") ==
+          "root:x:0:0:root:/root:/bin/sh\n"
+          "sys:x:3:3:sys:/dev:/usr/sbin/nologin\n"
+          "ec2-user:x:1000:1005:Default user:/home/ec2-user:/bin/bash\n"
+          "foobar:x:1001:1007:Foo B. Bar:/home/foobar:/bin/bash\n"
+          "barfoo:x:1002:1009:Bar B. Foo:/home/barfoo:/bin/bash\n"
+          "testuser:x:1003:1010:Mr. Test:/local/testdir:/bin/bash\n"
+          "cloudy:x:999:999:Magic Cloud App Daemon User:/home/cloudy:/bin/bash\n"
+          "fizzbuzz:x:1004:1011::/home/fizzbuzz:/bin/bash\n");
+    CHECK(scratch.read("/etc/shadow") ==
+          "root:*:19000:0:99999:7:::\n"
+          "ec2-user:!:" + t + "::::::\n"
+          "foobar:$6$j212wezy$7H/1LT4f9/N3wpgNunhsIqtMj62OKiS3nyNwuizouQc3u7MbYCarYeAHWYPYb2FT.lbioDm2RrkJPb9BZMN1O/:" +
+              t + ":::::" + std::to_string(*kindling::modules::days_since_epoch("2032-09-01")) + ":\n"
+          "barfoo:!:" + t + "::::::\n"
+          "testuser:!:" + t + "::::::\n"
+          "cloudy:!:" + t + "::::5::\n"
+          "fizzbuzz:!:" + t + "::::::\n");
+    CHECK(file_mode(scratch, "/local/testdir") == Mode{040700, 1003, 1010});
+    CHECK_FALSE(scratch.exists("/home/cloudy"));
+    CHECK(file_mode(scratch, "/home/fizzbuzz/.ssh/authorized_keys") == Mode{0100600, 1004, 1011});
+    CHECK(file_mode(scratch, "/home/fizzbuzz/.ssh") == Mode{040700, 1004, 1011});
+
+    std::string before = snapshot(scratch);
+    runner.calls.clear();
+    CHECK(h.run(text).error.empty());
+    CHECK(runner.calls.empty());
+    CHECK(snapshot(scratch) == before);
+}
+
+TEST_CASE("an existing user is updated with usermod, not recreated", "[module][users_groups][integration]") {
+    auto scratch = image_root();
+    scratch.append("/etc/passwd", "bob:x:1500:1500:old:/home/bob:/bin/sh\n");
+    scratch.append("/etc/group", "bob:x:1500:\nwheel:x:10:\n");
+    scratch.append("/etc/shadow", "bob:$6$old$hash:19000:0:99999:7:::\n");
+    scratch.append("/etc/gshadow", "bob:!::\nwheel:!::\n");
+    scratch.mkdir("/home/bob", 0750, 1500, 1500);
+    scratch.mkdir("/home/bob/.ssh", 0700, 1500, 1500);
+    scratch.write("/home/bob/.ssh/authorized_keys", "# mine\nssh-ed25519 AAAAkeep bob@laptop\n", 0600, 1500, 1500);
+    TeeRunner runner(scratch);
+    Harness h(scratch, runner);
+    std::string yaml =
+        "users:\n- name: bob\n  gecos: Bob\n  shell: /bin/bash\n  groups: [wheel, ops]\n"
+        "  ssh_authorized_keys: [ssh-ed25519 AAAAkeep other-comment, ssh-ed25519 AAAAnew bob@ci]\n";
+    auto out = h.run(yaml);
+    REQUIRE(out.error.empty());
+    CHECK(out.summary == "1 users, updated bob, groups created ops, 1 keys added");
+    CHECK(runner.argvs() == std::vector<Argv>{
+                                {"groupadd", "ops"},
+                                {"usermod", "--comment", "Bob", "--append", "--groups", "wheel,ops", "--shell",
+                                 "/bin/bash", "bob"},
+                                {"usermod", "--lock", "bob"},
+                            });
+    CHECK(scratch.read("/etc/passwd") ==
+          "root:x:0:0:root:/root:/bin/sh\nbob:x:1500:1500:Bob:/home/bob:/bin/bash\n");
+    CHECK(scratch.read("/etc/group") == "root:x:0:\nbob:x:1500:\nwheel:x:10:bob\nops:x:1501:bob\n");
+    CHECK(scratch.read("/etc/shadow") == "root:*:19000:0:99999:7:::\nbob:!$6$old$hash:19000:0:99999:7:::\n");
+    CHECK(file_mode(scratch, "/home/bob") == Mode{040750, 1500, 1500});
+    CHECK(scratch.read("/home/bob/.ssh/authorized_keys") ==
+          "# mine\nssh-ed25519 AAAAkeep bob@laptop\nssh-ed25519 AAAAnew bob@ci\n");
+    CHECK(file_mode(scratch, "/home/bob/.ssh/authorized_keys") == Mode{0100600, 1500, 1500});
+
+    std::string before = snapshot(scratch);
+    runner.calls.clear();
+    CHECK(h.run(yaml).summary == "1 users");
+    CHECK(runner.calls.empty());
+    CHECK(snapshot(scratch) == before);
+}
+
+TEST_CASE("a plain text password is set through chpasswd's stdin and never logged",
+          "[module][users_groups][integration]") {
+    auto scratch = image_root();
+    TeeRunner runner(scratch);
+    Harness h(scratch, runner);
+    Poco::AutoPtr<LogRecorder> logs(new LogRecorder);
+    h.log.setChannel(logs);
+    h.log.setLevel(Poco::Message::PRIO_TRACE);
+    auto out = h.run("users:\n- name: amy\n  plain_text_passwd: MARK-pw-1\n- name: ann\n  plain_text_passwd: MARK-pw-2\n"
+                     "  lock_passwd: false\n");
+    REQUIRE(out.error.empty());
+    CHECK(runner.argvs() == std::vector<Argv>{{"useradd", "amy", "-m"},
+                                              {"chpasswd"},
+                                              {"usermod", "--lock", "amy"},
+                                              {"useradd", "ann", "-m"},
+                                              {"chpasswd"}});
+    auto amy = kindling::modules::find_shadow(scratch.read("/etc/shadow"), "amy");
+    auto ann = kindling::modules::find_shadow(scratch.read("/etc/shadow"), "ann");
+    REQUIRE(amy);
+    REQUIRE(ann);
+    CHECK(amy->password.reveal().starts_with("!$6$"));
+    CHECK(ann->password.reveal().starts_with("$6$"));
+    for (const auto& call : runner.calls) {
+        for (const auto& arg : call.argv) CHECK(arg.find("MARK") == std::string::npos);
+    }
+    CHECK(scratch.read("/etc/shadow").find("MARK") == std::string::npos);
+    CHECK_FALSE(scratch.exists("/var/log/kindling-output.log"));  // captured, never logged
+    for (const auto& line : logs->lines) CHECK(line.find("MARK") == std::string::npos);
+}
