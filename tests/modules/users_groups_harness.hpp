@@ -214,4 +214,16 @@ inline RecordingRunner::Handler fake_account_tools(ScratchRoot& scratch) {
     };
 }
 
+// `tools`, except that `program` exits 1 printing `output`.
+inline RecordingRunner::Handler failing_program(RecordingRunner::Handler tools, std::string program,
+                                                std::string output) {
+    return [=](const std::filesystem::path& root, const system::Command& cmd) -> Result<system::ChildResult> {
+        if (cmd.argv[0] != program) return tools(root, cmd);
+        system::ChildResult r;
+        r.exit_code = 1;
+        r.output = output;
+        return r;
+    };
+}
+
 }  // namespace kindling::test::users_groups

@@ -176,14 +176,7 @@ TEST_CASE("passwords never reach a command line, a message or a log", "[module][
     // A failing chpasswd names the user, not the password or what chpasswd printed.
     ScratchRoot scratch2;
     RecordingRunner failing;
-    failing.set_handler([tools = fake_account_tools(scratch2)](const auto& root, const kindling::system::Command& cmd)
-                            -> kindling::Result<kindling::system::ChildResult> {
-        if (cmd.argv[0] != "chpasswd") return tools(root, cmd);
-        kindling::system::ChildResult r;
-        r.exit_code = 1;
-        r.output = "chpasswd: line 1: MARK-plain\n";
-        return r;
-    });
+    failing.set_handler(failing_program(fake_account_tools(scratch2), "chpasswd", "chpasswd: line 1: MARK-plain\n"));
     Harness h2(scratch2, failing);
     auto err = h2.run("users:\n- name: amy\n  plain_text_passwd: MARK-plain\n");
     CHECK(err.error == "chpasswd for 'amy': exit status 1");
@@ -194,14 +187,8 @@ TEST_CASE("sudo rules that visudo rejects fail the module and leave no drop-in",
     scratch.write("/usr/sbin/visudo", "", 0755);  // present, so the check runs
     scratch.write("/etc/sudoers", "@includedir /etc/sudoers.d\n", 0440);
     RecordingRunner runner;
-    runner.set_handler([&, tools = fake_account_tools(scratch)](const auto& root, const kindling::system::Command& cmd)
-                           -> kindling::Result<kindling::system::ChildResult> {
-        if (cmd.argv[0] != "visudo") return tools(root, cmd);
-        kindling::system::ChildResult r;
-        r.exit_code = 1;
-        r.output = "/etc/sudoers.d/.90-kindling-users.check:3:10: syntax error\n";
-        return r;
-    });
+    runner.set_handler(failing_program(fake_account_tools(scratch), "visudo",
+                                       "/etc/sudoers.d/.90-kindling-users.check:3:10: syntax error\n"));
     Harness h(scratch, runner);
     auto out = h.run("users:\n- name: bob\n  sudo: 'ALL=(ALL NOPASSWD:ALL'\n");
     CHECK(out.error == "visudo -c: exit status 1: /etc/sudoers.d/.90-kindling-users.check:3:10: syntax error");
@@ -313,6 +300,26 @@ std::string snapshot(const ScratchRoot& scratch) {
     return out;
 }
 
+// Runs `yaml` again: no command may run and no file may change.
+void check_rerun_changes_nothing(const ScratchRoot& scratch, TeeRunner& runner, Harness& h, const std::string& yaml,
+                                 const std::string& summary) {
+    std::string before = snapshot(scratch);
+    runner.calls.clear();
+    auto again = h.run(yaml);
+    CHECK(again.error.empty());
+    CHECK(again.summary == summary);
+    CHECK(runner.argvs() == std::vector<Argv>{});
+    CHECK(snapshot(scratch) == before);
+}
+
+// Debian's `sys` (example 2 makes it a member of admingroup).
+void plant_sys(const ScratchRoot& scratch) {
+    scratch.append("/etc/passwd", "sys:x:3:3:sys:/dev:/usr/sbin/nologin\n");
+    scratch.append("/etc/group", "sys:x:3:\n");
+    scratch.append("/etc/shadow", "sys:*:19000:0:99999:7:::\n");
+    scratch.append("/etc/gshadow", "sys:*::\n");
+}
+
 }  // namespace
 
 TEST_CASE("example 1 creates the default user with useradd, sudo rules checked by visudo",
@@ -348,24 +355,13 @@ TEST_CASE("example 1 creates the default user with useradd, sudo rules checked b
           "# Added by kindling users_groups\n#includedir /etc/sudoers.d\n");
     CHECK(file_mode(scratch, "/etc/sudoers") == Mode{0100440, 0, 0});
 
-    SECTION("running it again changes nothing and runs nothing") {
-        std::string before = snapshot(scratch);
-        runner.calls.clear();
-        auto again = h.run(read_data("module-docs/cc_users_groups/example1.yaml"));
-        CHECK(again.error.empty());
-        CHECK(again.summary == "1 users");
-        CHECK(runner.calls.empty());
-        CHECK(snapshot(scratch) == before);
-    }
+    check_rerun_changes_nothing(scratch, runner, h, read_data("module-docs/cc_users_groups/example1.yaml"), "1 users");
 }
 
 TEST_CASE("example 2 creates the groups, adds the members and still creates the default user",
           "[module][users_groups][integration]") {
     auto scratch = image_root();
-    scratch.append("/etc/passwd", "sys:x:3:3:sys:/dev:/usr/sbin/nologin\n");
-    scratch.append("/etc/group", "sys:x:3:\n");
-    scratch.append("/etc/shadow", "sys:*:19000:0:99999:7:::\n");
-    scratch.append("/etc/gshadow", "sys:*::\n");
+    plant_sys(scratch);
     scratch.write("/etc/sudoers", "Defaults env_reset\n@includedir /etc/sudoers.d\n", 0440);
     TeeRunner runner(scratch);
     Harness h(scratch, runner);
@@ -376,18 +372,13 @@ TEST_CASE("example 2 creates the groups, adds the members and still creates the 
           "adm:x:1003:ec2-user\nsystemd-journal:x:1004:ec2-user\nec2-user:x:1005:\n");
     CHECK(scratch.read("/etc/sudoers") == "Defaults env_reset\n@includedir /etc/sudoers.d\n");
 
-    std::string before = snapshot(scratch);
-    runner.calls.clear();
-    CHECK(h.run(read_data("module-docs/cc_users_groups/example2.yaml")).error.empty());
-    CHECK(runner.calls.empty());
-    CHECK(snapshot(scratch) == before);
+    check_rerun_changes_nothing(scratch, runner, h, read_data("module-docs/cc_users_groups/example2.yaml"), "1 users");
 }
 
 TEST_CASE("the full users example (minus keys kindling lacks and selinux_user) with real tools",
           "[module][users_groups][integration]") {
     auto scratch = image_root();
-    scratch.append("/etc/passwd", "sys:x:3:3:sys:/dev:/usr/sbin/nologin\n");
-    scratch.append("/etc/group", "sys:x:3:\n");
+    plant_sys(scratch);
     TeeRunner runner(scratch);
     Harness h(scratch, runner);
     std::string text = without_lines(read_data("examples/cloud-config-user-groups.txt"),
@@ -407,6 +398,7 @@ TEST_CASE("the full users example (minus keys kindling lacks and selinux_user) w
           "fizzbuzz:x:1004:1011::/home/fizzbuzz:/bin/bash\n");
     CHECK(scratch.read("/etc/shadow") ==
           "root:*:19000:0:99999:7:::\n"
+          "sys:*:19000:0:99999:7:::\n"
           "ec2-user:!:" + t + "::::::\n"
           "foobar:$6$j212wezy$7H/1LT4f9/N3wpgNunhsIqtMj62OKiS3nyNwuizouQc3u7MbYCarYeAHWYPYb2FT.lbioDm2RrkJPb9BZMN1O/:" +
               t + ":::::" + std::to_string(*kindling::modules::days_since_epoch("2032-09-01")) + ":\n"
@@ -419,11 +411,7 @@ TEST_CASE("the full users example (minus keys kindling lacks and selinux_user) w
     CHECK(file_mode(scratch, "/home/fizzbuzz/.ssh/authorized_keys") == Mode{0100600, 1004, 1011});
     CHECK(file_mode(scratch, "/home/fizzbuzz/.ssh") == Mode{040700, 1004, 1011});
 
-    std::string before = snapshot(scratch);
-    runner.calls.clear();
-    CHECK(h.run(text).error.empty());
-    CHECK(runner.calls.empty());
-    CHECK(snapshot(scratch) == before);
+    check_rerun_changes_nothing(scratch, runner, h, text, "6 users");
 }
 
 TEST_CASE("an existing user is updated with usermod, not recreated", "[module][users_groups][integration]") {
@@ -458,11 +446,7 @@ TEST_CASE("an existing user is updated with usermod, not recreated", "[module][u
           "# mine\nssh-ed25519 AAAAkeep bob@laptop\nssh-ed25519 AAAAnew bob@ci\n");
     CHECK(file_mode(scratch, "/home/bob/.ssh/authorized_keys") == Mode{0100600, 1500, 1500});
 
-    std::string before = snapshot(scratch);
-    runner.calls.clear();
-    CHECK(h.run(yaml).summary == "1 users");
-    CHECK(runner.calls.empty());
-    CHECK(snapshot(scratch) == before);
+    check_rerun_changes_nothing(scratch, runner, h, yaml, "1 users");
 }
 
 TEST_CASE("a plain text password is set through chpasswd's stdin and never logged",
