@@ -57,9 +57,9 @@ public:
     explicit ModuleHarness(const pipeline::ModuleSpec& spec, Runner runner = Runner::recording,
                            ScratchRoot::Usr usr = ScratchRoot::Usr::none)
         : scratch(usr),
-          m_child(runner == Runner::real ? std::make_unique<system::ChildRunner>(
-                                               scratch.host("/var/log/kindling-output.log"))
-                                         : nullptr),
+          m_child(runner == Runner::real
+                      ? std::make_unique<system::ChildRunner>(scratch.host("/var/log/kindling-output.log"))
+                      : nullptr),
           root(scratch.path(), m_child ? static_cast<system::ProcessRunner&>(*m_child) : recorder),
           m_spec(spec),
           m_channel(new RecordingChannel),
@@ -91,8 +91,8 @@ public:
     }
 
     pipeline::Outcome run() {
-        pipeline::ModuleContext ctx{instance, default_user, paths, root, m_logger,
-                                    core::Deadline(m_clock, core::Millis(60000)), child_timeout};
+        pipeline::ModuleContext ctx{
+            instance, default_user, paths, root, m_logger, core::Deadline(m_clock, core::Millis(60000)), child_timeout};
         return m_spec.run(ctx, m_config);
     }
 
