@@ -82,8 +82,9 @@ std::optional<std::string> hostname_problem(std::string_view name) {
     for (char c : name) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
         if (!ok) {
-            std::string shown = c == ' ' ? "a space" : (static_cast<unsigned char>(c) < 0x20 ? "a control character"
-                                                                                               : "'" + std::string(1, c) + "'");
+            std::string shown = c == ' ' ? "a space"
+                                         : (static_cast<unsigned char>(c) < 0x20 ? "a control character"
+                                                                                 : "'" + std::string(1, c) + "'");
             return q + shown + " is not allowed (letters, digits, '-' and '.' only)";
         }
     }

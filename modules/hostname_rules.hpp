@@ -19,11 +19,11 @@ namespace kindling::modules {
 // The cloud-config keys of the hostname family; bad values are reported at
 // parse time with the reason (hostname_problem).
 struct HostnameKeys {
-    bool preserve = false;                  // preserve_hostname
-    std::optional<std::string> hostname;    // hostname
-    std::optional<std::string> fqdn;        // fqdn
-    bool prefer_fqdn = false;               // prefer_fqdn_over_hostname (Debian's default: false)
-    bool create_hostname_file = true;       // create_hostname_file
+    bool preserve = false;                // preserve_hostname
+    std::optional<std::string> hostname;  // hostname
+    std::optional<std::string> fqdn;      // fqdn
+    bool prefer_fqdn = false;             // prefer_fqdn_over_hostname (Debian's default: false)
+    bool create_hostname_file = true;     // create_hostname_file
 };
 HostnameKeys parse_hostname_keys(const config::Node& cc, config::Report& report);
 

@@ -14,8 +14,8 @@
 
 #include "agent/core/error.hpp"
 #include "agent/pipeline/module_spec.hpp"
-#include "modules/or_fail.hpp"
 #include "modules/hostname_rules.hpp"
+#include "modules/or_fail.hpp"
 
 namespace kindling::modules {
 

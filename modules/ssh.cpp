@@ -31,10 +31,10 @@
 
 #include "agent/core/error.hpp"
 #include "agent/pipeline/module_spec.hpp"
-#include "modules/or_fail.hpp"
 #include "agent/ssh/authorized_keys.hpp"
 #include "agent/ssh/fingerprint.hpp"
 #include "agent/ssh/sshd_config.hpp"
+#include "modules/or_fail.hpp"
 
 namespace kindling::modules {
 
@@ -316,7 +316,8 @@ bool apply_sshd_settings(pipeline::ModuleContext& ctx, const std::vector<ssh::Ss
         mode = {0600, 0, 0};
         main = or_fail(ctx.root.read_file(target));
     } else if (main) {
-        if (auto st = or_fail(ctx.root.lstat(target))) mode = {static_cast<mode_t>(st->st_mode & 07777), st->st_uid, st->st_gid};
+        if (auto st = or_fail(ctx.root.lstat(target)))
+            mode = {static_cast<mode_t>(st->st_mode & 07777), st->st_uid, st->st_gid};
     }
     ssh::SshdEdit edit = ssh::update_sshd_config(main.value_or(""), settings);
     if (!edit.changed) return false;
@@ -371,7 +372,8 @@ std::string describe(std::string_view who, const KeysOutcome& o) {
 pipeline::Outcome run_ssh(pipeline::ModuleContext& ctx, const Ssh& cfg) {
     std::optional<system::Passwd> user = or_fail(ctx.root.find_user(ctx.default_user.name));
     if (!user) {
-        throw ModuleFailed("default user " + in_quotes(ctx.default_user.name) + " does not exist (users_groups creates it)");
+        throw ModuleFailed("default user " + in_quotes(ctx.default_user.name) +
+                           " does not exist (users_groups creates it)");
     }
     system::Passwd root = or_fail(ctx.root.find_user("root")).value_or(system::Passwd{"root", 0, 0, "", "/root", ""});
 
@@ -401,7 +403,8 @@ pipeline::Outcome run_ssh(pipeline::ModuleContext& ctx, const Ssh& cfg) {
     if (cfg.allow_public_keys) {
         for (std::size_t i = 0; i < ctx.instance.public_keys.size(); ++i) {
             if (!ssh::parse_key_line(ctx.instance.public_keys[i]).valid()) {
-                ctx.log.warning("metadata public key " + std::to_string(i) + " is not a public key line; not installed");
+                ctx.log.warning("metadata public key " + std::to_string(i) +
+                                " is not a public key line; not installed");
                 continue;
             }
             texts.push_back(ctx.instance.public_keys[i]);

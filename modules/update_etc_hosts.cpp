@@ -73,8 +73,8 @@ UpdateEtcHosts parse_update_etc_hosts(const config::Node& cc, config::Report& re
     } else if (n.is_scalar() && (lower == "false" || lower == "no" || lower == "off" || lower == "0")) {
         cfg.manage = Manage::no;
     } else {
-        n.error(report, "expected true, false or \"localhost\", got " +
-                            (n.is_scalar() ? "'" + text + "'" : n.type_name()));
+        n.error(report,
+                "expected true, false or \"localhost\", got " + (n.is_scalar() ? "'" + text + "'" : n.type_name()));
     }
     return cfg;
 }
@@ -150,8 +150,8 @@ std::vector<std::string> names_of(std::string_view line) {
 // and the hostname among its aliases is enough; otherwise every 127.0.1.1 line
 // is replaced by one (where the first was, or at the end).
 std::string ensure_loopback(std::string_view hosts, const HostnamePick& pick) {
-    const std::string wanted = std::string(k_loopback) + " " + pick.fqdn +
-                               (pick.hostname == pick.fqdn ? "" : " " + pick.hostname);
+    const std::string wanted =
+        std::string(k_loopback) + " " + pick.fqdn + (pick.hostname == pick.fqdn ? "" : " " + pick.hostname);
     std::vector<std::string> lines;
     bool satisfied = false;
     for (std::string_view rest = hosts; !rest.empty();) {
@@ -161,7 +161,8 @@ std::string ensure_loopback(std::string_view hosts, const HostnamePick& pick) {
         if (is_loopback_line(line)) {
             std::vector<std::string> names = names_of(line);
             if (!names.empty() && names[0] == pick.fqdn &&
-                (pick.hostname == pick.fqdn || std::find(names.begin() + 1, names.end(), pick.hostname) != names.end())) {
+                (pick.hostname == pick.fqdn ||
+                 std::find(names.begin() + 1, names.end(), pick.hostname) != names.end())) {
                 satisfied = true;
             }
         }

@@ -12,8 +12,8 @@
 
 #include "agent/core/error.hpp"
 #include "agent/pipeline/module_spec.hpp"
-#include "modules/or_fail.hpp"
 #include "modules/hostname_rules.hpp"
+#include "modules/or_fail.hpp"
 
 namespace kindling::modules {
 
@@ -51,8 +51,8 @@ pipeline::Outcome run_update_hostname(pipeline::ModuleContext& ctx, const Hostna
     if (update_sys) {
         auto existing = or_fail(ctx.root.read_file("/etc/hostname"));
         if (existing || keys.create_hostname_file) {
-            or_fail(ctx.root.write_file("/etc/hostname", render_hostname_file(existing.value_or(""), name),
-                                      {0644, 0, 0}));
+            or_fail(
+                ctx.root.write_file("/etc/hostname", render_hostname_file(existing.value_or(""), name), {0644, 0, 0}));
             summary += " written to /etc/hostname";
         }
         if (ctx.root.is_host()) {

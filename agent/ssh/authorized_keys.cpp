@@ -131,7 +131,8 @@ MergeResult merge_authorized_keys(std::string_view existing, const std::vector<A
     std::vector<AuthKeyLine> wanted;
     for (const AuthKeyLine& key : keys) {
         if (!key.valid()) continue;
-        auto same = std::find_if(wanted.begin(), wanted.end(), [&](const AuthKeyLine& w) { return w.blob == key.blob; });
+        auto same =
+            std::find_if(wanted.begin(), wanted.end(), [&](const AuthKeyLine& w) { return w.blob == key.blob; });
         if (same != wanted.end()) {
             *same = key;
         } else {

@@ -19,8 +19,7 @@ namespace {
 const pipeline::ModuleSpec& spec() { return *modules::builtin_registry().find("set_hostname"); }
 
 std::string example(int n) {
-    return test::source_file("tests/data/cloud-init/module-docs/cc_set_hostname/example" + std::to_string(n) +
-                             ".yaml");
+    return test::source_file("tests/data/cloud-init/module-docs/cc_set_hostname/example" + std::to_string(n) + ".yaml");
 }
 
 std::string kernel_hostname() {
@@ -137,8 +136,9 @@ TEST_CASE("an invalid metadata local-hostname fails the module", "[module][set_h
     ModuleHarness h(spec());
     h.instance.local_hostname = "bad_name.ec2.internal";
     h.parse_clean("{}");
-    CHECK_THROWS_WITH(h.run(), "metadata local-hostname: 'bad_name' is not a valid hostname: '_' is not allowed "
-                               "(letters, digits, '-' and '.' only)");
+    CHECK_THROWS_WITH(h.run(),
+                      "metadata local-hostname: 'bad_name' is not a valid hostname: '_' is not allowed "
+                      "(letters, digits, '-' and '.' only)");
     CHECK_FALSE(h.scratch.exists("/etc/hostname"));
 }
 
@@ -150,19 +150,25 @@ TEST_CASE("hostname keys with wrong types or invalid names are reported at parse
     const Case cases[] = {
         {"hostname: [a]", "user-data, line 1, column 11: hostname: expected a string, got a list"},
         {"fqdn: {a: 1}", "user-data, line 1, column 7: fqdn: expected a string, got a mapping"},
-        {"preserve_hostname: maybe", "user-data, line 1, column 20: preserve_hostname: expected a boolean, got a string"},
+        {"preserve_hostname: maybe",
+         "user-data, line 1, column 20: preserve_hostname: expected a boolean, got a string"},
         {"prefer_fqdn_over_hostname: 1",
          "user-data, line 1, column 28: prefer_fqdn_over_hostname: expected a boolean, got an integer"},
-        {"create_hostname_file: []", "user-data, line 1, column 23: create_hostname_file: expected a boolean, got a list"},
-        {"hostname: my_host", "user-data, line 1, column 11: hostname: 'my_host' is not a valid hostname: '_' is not "
-                              "allowed (letters, digits, '-' and '.' only)"},
-        {"hostname: 'my host'", "user-data, line 1, column 11: hostname: 'my host' is not a valid hostname: a space is "
-                                "not allowed (letters, digits, '-' and '.' only)"},
-        {"fqdn: host.example.com.", "user-data, line 1, column 7: fqdn: 'host.example.com.' is not a valid hostname: "
-                                    "it ends with '.'"},
+        {"create_hostname_file: []",
+         "user-data, line 1, column 23: create_hostname_file: expected a boolean, got a list"},
+        {"hostname: my_host",
+         "user-data, line 1, column 11: hostname: 'my_host' is not a valid hostname: '_' is not "
+         "allowed (letters, digits, '-' and '.' only)"},
+        {"hostname: 'my host'",
+         "user-data, line 1, column 11: hostname: 'my host' is not a valid hostname: a space is "
+         "not allowed (letters, digits, '-' and '.' only)"},
+        {"fqdn: host.example.com.",
+         "user-data, line 1, column 7: fqdn: 'host.example.com.' is not a valid hostname: "
+         "it ends with '.'"},
         {"fqdn: a..b", "user-data, line 1, column 7: fqdn: 'a..b' is not a valid hostname: empty label"},
-        {"hostname: -web", "user-data, line 1, column 11: hostname: '-web' is not a valid hostname: label '-web' "
-                           "starts or ends with '-'"},
+        {"hostname: -web",
+         "user-data, line 1, column 11: hostname: '-web' is not a valid hostname: label '-web' "
+         "starts or ends with '-'"},
         {"hostname: ''", "user-data, line 1, column 11: hostname: an empty hostname is not valid"},
     };
     for (const Case& c : cases) {

@@ -21,7 +21,8 @@ std::string example(const std::string& dir, int n) {
 }
 
 // A real ed25519 key; fingerprints from `ssh-keygen -l` and hashlib.
-const std::string k_alice = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHMGv45Vn7S8D0K2q4eXCUKyb8xVgJ4gCmaStzRhNP0B alice@example";
+const std::string k_alice =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHMGv45Vn7S8D0K2q4eXCUKyb8xVgJ4gCmaStzRhNP0B alice@example";
 const std::string k_meta = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 metadata-key";
 const std::string k_default_opts =
     "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command=\"echo 'Please login as the user "
@@ -36,17 +37,18 @@ void add_default_user(const test::ScratchRoot& scratch) {
 // Plays ssh-keygen: -t writes KEY and KEY.pub (0644, to show the module sets the
 // modes); -y prints a public key.
 void fake_keygen(ModuleHarness& h) {
-    h.recorder.set_handler([&h](const std::filesystem::path&, const system::Command& cmd) -> Result<system::ChildResult> {
-        system::ChildResult r;
-        r.exit_code = 0;
-        if (cmd.argv.size() == 7 && cmd.argv[1] == "-t") {
-            h.scratch.write(cmd.argv[6], "PRIVATE " + cmd.argv[2] + "\n", 0644);
-            h.scratch.write(cmd.argv[6] + ".pub", k_alice + "\n", 0644);
-        } else if (cmd.argv.size() == 4 && cmd.argv[1] == "-y") {
-            r.output = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHMGv45Vn7S8D0K2q4eXCUKyb8xVgJ4gCmaStzRhNP0B\n";
-        }
-        return r;
-    });
+    h.recorder.set_handler(
+        [&h](const std::filesystem::path&, const system::Command& cmd) -> Result<system::ChildResult> {
+            system::ChildResult r;
+            r.exit_code = 0;
+            if (cmd.argv.size() == 7 && cmd.argv[1] == "-t") {
+                h.scratch.write(cmd.argv[6], "PRIVATE " + cmd.argv[2] + "\n", 0644);
+                h.scratch.write(cmd.argv[6] + ".pub", k_alice + "\n", 0644);
+            } else if (cmd.argv.size() == 4 && cmd.argv[1] == "-y") {
+                r.output = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHMGv45Vn7S8D0K2q4eXCUKyb8xVgJ4gCmaStzRhNP0B\n";
+            }
+            return r;
+        });
 }
 
 bool logged(const ModuleHarness& h, const std::string& text) {
@@ -90,7 +92,8 @@ TEST_CASE("ssh doc example 1 installs supplied host keys, a certificate and both
           "-----BEGIN RSA PRIVATE KEY-----\nMIIBxwIBAAJhAKD0YSHy73nUgysO13XsJmd4fHiFyQ+00R7VVu2iV9Qco\n...\n"
           "-----END RSA PRIVATE KEY-----\n");
     CHECK(test::stat_of(h.scratch, "/etc/ssh/ssh_host_rsa_key") == Stat{0600, 0, 0});
-    CHECK(h.scratch.read("/etc/ssh/ssh_host_rsa_key.pub") == "ssh-rsa AAAAB3NzaC1yc2EAAAABIwAAAGEAoPRhIfLvedSDKw7Xd ...");
+    CHECK(h.scratch.read("/etc/ssh/ssh_host_rsa_key.pub") ==
+          "ssh-rsa AAAAB3NzaC1yc2EAAAABIwAAAGEAoPRhIfLvedSDKw7Xd ...");
     CHECK(test::stat_of(h.scratch, "/etc/ssh/ssh_host_rsa_key.pub") == Stat{0644, 0, 0});
     CHECK(h.scratch.read("/etc/ssh/ssh_host_rsa_key-cert.pub") ==
           "ssh-rsa-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQt ...\n");
@@ -127,16 +130,16 @@ TEST_CASE("metadata keys and ssh_authorized_keys go to the default user, and beh
                     0644, 1000, 1000);
     h.scratch.mkdir("/home/ec2-user/.ssh", 0755, 1000, 1000);
     h.parse_clean("ssh_authorized_keys: ['" + k_alice + "']\nssh_deletekeys: false\nssh_genkeytypes: []\n");
-    CHECK(h.run().summary ==
-          "host keys generated: none; ec2-user: 1 added, 1 replaced; root: 2 added, 0 replaced");
+    CHECK(h.run().summary == "host keys generated: none; ec2-user: 1 added, 1 replaced; root: 2 added, 0 replaced");
     CHECK(h.scratch.read("/home/ec2-user/.ssh/authorized_keys") == "# mine\n" + k_meta + "\n" + k_alice + "\n");
     CHECK(test::stat_of(h.scratch, "/home/ec2-user/.ssh") == Stat{0700, 1000, 1000});
     CHECK(test::stat_of(h.scratch, "/home/ec2-user/.ssh/authorized_keys") == Stat{0600, 1000, 1000});
     CHECK(h.scratch.read("/root/.ssh/authorized_keys") ==
           k_default_opts + " " + k_meta + "\n" + k_default_opts + " " + k_alice + "\n");
-    CHECK(logged(h, "authorized key fingerprint (sha256) for ec2-user: ssh-ed25519 "
-                    "9a:f4:4e:d0:6e:a6:e9:34:08:31:a5:5b:1a:fe:37:7f:63:3c:22:59:23:25:73:f9:ab:53:c0:09:c0:3a:4a:14 "
-                    "alice@example"));
+    CHECK(logged(h,
+                 "authorized key fingerprint (sha256) for ec2-user: ssh-ed25519 "
+                 "9a:f4:4e:d0:6e:a6:e9:34:08:31:a5:5b:1a:fe:37:7f:63:3c:22:59:23:25:73:f9:ab:53:c0:09:c0:3a:4a:14 "
+                 "alice@example"));
 }
 
 TEST_CASE("disable_root false gives root the keys without options; allow_public_ssh_keys false skips metadata",
@@ -145,7 +148,8 @@ TEST_CASE("disable_root false gives root the keys without options; allow_public_
     add_default_user(h.scratch);
     h.instance.public_keys = {k_meta};
     h.scratch.write("/root/.ssh/authorized_keys", "no-pty " + k_alice + "\n", 0600);
-    h.parse_clean("ssh_authorized_keys: ['" + k_alice + "']\ndisable_root: false\nallow_public_ssh_keys: false\n"
+    h.parse_clean("ssh_authorized_keys: ['" + k_alice +
+                  "']\ndisable_root: false\nallow_public_ssh_keys: false\n"
                   "ssh_genkeytypes: []\n");
     h.run();
     CHECK(h.scratch.read("/home/ec2-user/.ssh/authorized_keys") == k_alice + "\n");
@@ -155,7 +159,8 @@ TEST_CASE("disable_root false gives root the keys without options; allow_public_
 TEST_CASE("disable_root_opts substitutes $USER and $DISABLE_USER", "[module][ssh]") {
     ModuleHarness h(spec());
     add_default_user(h.scratch);
-    h.parse_clean("ssh_authorized_keys: ['" + k_alice + "']\ndisable_root_opts: 'command=\"echo $USER not $DISABLE_USER\"'\n"
+    h.parse_clean("ssh_authorized_keys: ['" + k_alice +
+                  "']\ndisable_root_opts: 'command=\"echo $USER not $DISABLE_USER\"'\n"
                   "ssh_genkeytypes: []\n");
     h.run();
     CHECK(h.scratch.read("/root/.ssh/authorized_keys") == "command=\"echo ec2-user not root\" " + k_alice + "\n");
@@ -169,10 +174,9 @@ TEST_CASE("host keys are generated with ssh-keygen, modes set as cloud-init does
     h.parse_clean("ssh_genkeytypes: [ed25519, ecdsa]\n");
     CHECK(h.run().summary == "host keys generated: ed25519,ecdsa; no authorized keys");
     REQUIRE(h.recorder.calls().size() == 2);
-    CHECK(h.recorder.argvs() ==
-          std::vector<std::vector<std::string>>{
-              {"ssh-keygen", "-t", "ed25519", "-N", "", "-f", "/etc/ssh/ssh_host_ed25519_key"},
-              {"ssh-keygen", "-t", "ecdsa", "-N", "", "-f", "/etc/ssh/ssh_host_ecdsa_key"}});
+    CHECK(h.recorder.argvs() == std::vector<std::vector<std::string>>{
+                                    {"ssh-keygen", "-t", "ed25519", "-N", "", "-f", "/etc/ssh/ssh_host_ed25519_key"},
+                                    {"ssh-keygen", "-t", "ecdsa", "-N", "", "-f", "/etc/ssh/ssh_host_ecdsa_key"}});
     const system::Command& cmd = h.recorder.calls()[0].cmd;
     CHECK(cmd.env == std::map<std::string, std::string>{{"LANG", "C"}});
     CHECK(cmd.output == system::Output::output_log);
@@ -182,8 +186,9 @@ TEST_CASE("host keys are generated with ssh-keygen, modes set as cloud-init does
     CHECK(test::stat_of(h.scratch, "/etc/ssh/ssh_host_ed25519_key") == Stat{0600, 0, 0});
     CHECK(test::stat_of(h.scratch, "/etc/ssh/ssh_host_ed25519_key.pub") == Stat{0644, 0, 0});
     CHECK(test::stat_of(h.scratch, "/etc/ssh/ssh_host_ecdsa_key") == Stat{0600, 0, 0});
-    CHECK(count_logged_containing(h, "host key fingerprint: SHA256:mvRO0G6m6TQIMaVbGv43f2M8IlkjJXP5q1PACcA6ShQ "
-                                     "ssh-ed25519 alice@example") == 2);
+    CHECK(count_logged_containing(h,
+                                  "host key fingerprint: SHA256:mvRO0G6m6TQIMaVbGv43f2M8IlkjJXP5q1PACcA6ShQ "
+                                  "ssh-ed25519 alice@example") == 2);
 }
 
 TEST_CASE("where the ssh_keys group exists private host keys are 0640 root:ssh_keys", "[module][ssh]") {
@@ -207,7 +212,8 @@ TEST_CASE("existing host keys are kept when ssh_deletekeys is false", "[module][
     h.run();
     CHECK(h.recorder.calls().empty());
     CHECK(h.scratch.read("/etc/ssh/ssh_host_ed25519_key") == "keep\n");
-    CHECK(logged(h, "host key fingerprint: SHA256:mvRO0G6m6TQIMaVbGv43f2M8IlkjJXP5q1PACcA6ShQ ssh-ed25519 alice@example"));
+    CHECK(logged(h,
+                 "host key fingerprint: SHA256:mvRO0G6m6TQIMaVbGv43f2M8IlkjJXP5q1PACcA6ShQ ssh-ed25519 alice@example"));
 }
 
 TEST_CASE("a supplied private host key without its public half gets one derived", "[module][ssh]") {
@@ -236,8 +242,8 @@ TEST_CASE("a failing ssh-keygen fails the module with its status", "[module][ssh
 TEST_CASE("ssh_pwauth edits sshd_config in place when it has no drop-in Include", "[module][ssh]") {
     ModuleHarness h(spec());
     add_default_user(h.scratch);
-    h.scratch.write("/etc/ssh/sshd_config", "Port 22\n  passwordauthentication   yes\nMatch User bob\n  X11Forwarding no\n",
-                    0640);
+    h.scratch.write("/etc/ssh/sshd_config",
+                    "Port 22\n  passwordauthentication   yes\nMatch User bob\n  X11Forwarding no\n", 0640);
     h.parse_clean("ssh_pwauth: false\nssh_genkeytypes: []\n");
     CHECK(h.run().summary == "host keys generated: none; sshd configuration updated; no authorized keys");
     CHECK(h.scratch.read("/etc/ssh/sshd_config") ==
@@ -291,8 +297,9 @@ TEST_CASE("ssh_authkey_fingerprints doc examples: no_ssh_fingerprints and authke
     sha512.parse_clean(example("cc_ssh_authkey_fingerprints", 2) + "ssh_authorized_keys: ['" + k_alice +
                        "']\nssh_genkeytypes: []\n");
     sha512.run();
-    CHECK(count_logged_containing(sha512, "authorized key fingerprint (sha512) for ec2-user: ssh-ed25519 "
-                                          "2a:2a:ce:28:62:0a:90:ed:") == 1);
+    CHECK(count_logged_containing(sha512,
+                                  "authorized key fingerprint (sha512) for ec2-user: ssh-ed25519 "
+                                  "2a:2a:ce:28:62:0a:90:ed:") == 1);
 }
 
 TEST_CASE("ssh fails before touching host keys when the default user does not exist", "[module][ssh]") {
@@ -312,21 +319,20 @@ TEST_CASE("ssh run twice changes nothing the second time", "[module][ssh]") {
     h.instance.public_keys = {k_meta};
     h.scratch.write("/etc/ssh/sshd_config", "PasswordAuthentication yes\n");
     fake_keygen(h);
-    h.parse_clean("ssh_authorized_keys: ['" + k_alice + "']\nssh_deletekeys: false\nssh_genkeytypes: [ed25519]\n"
+    h.parse_clean("ssh_authorized_keys: ['" + k_alice +
+                  "']\nssh_deletekeys: false\nssh_genkeytypes: [ed25519]\n"
                   "ssh_pwauth: false\n");
     h.run();
     const std::vector<std::string> files{"/home/ec2-user/.ssh/authorized_keys", "/root/.ssh/authorized_keys",
                                          "/etc/ssh/sshd_config", "/etc/ssh/ssh_host_ed25519_key"};
     std::vector<std::string> before;
     for (const auto& f : files) before.push_back(h.scratch.read(f));
-    CHECK(h.run().summary ==
-          "host keys generated: none; ec2-user: 0 added, 0 replaced; root: 0 added, 0 replaced");
+    CHECK(h.run().summary == "host keys generated: none; ec2-user: 0 added, 0 replaced; root: 0 added, 0 replaced");
     for (std::size_t i = 0; i < files.size(); ++i) CHECK(h.scratch.read(files[i]) == before[i]);
     CHECK(h.recorder.calls().size() == 1);
 }
 
-TEST_CASE("a ~/.ssh symlink planted by the user is refused and the target is untouched",
-          "[module][ssh][reliability]") {
+TEST_CASE("a ~/.ssh symlink planted by the user is refused and the target is untouched", "[module][ssh][reliability]") {
     ModuleHarness h(spec());
     add_default_user(h.scratch);
     h.scratch.mkdir("/outside", 0755);
@@ -358,16 +364,20 @@ TEST_CASE("ssh keys with wrong types or values are reported at parse time", "[mo
         const char* message;
     };
     const Case cases[] = {
-        {"ssh_authorized_keys: ssh-rsa AAAA", "user-data, line 1, column 22: ssh_authorized_keys: expected a list of strings, got a string"},
-        {"ssh_authorized_keys: [[a]]", "user-data, line 1, column 23: ssh_authorized_keys[0]: expected a string, got a list"},
+        {"ssh_authorized_keys: ssh-rsa AAAA",
+         "user-data, line 1, column 22: ssh_authorized_keys: expected a list of strings, got a string"},
+        {"ssh_authorized_keys: [[a]]",
+         "user-data, line 1, column 23: ssh_authorized_keys[0]: expected a string, got a list"},
         {"ssh_authorized_keys: ['not a key']",
          "user-data, line 1, column 23: ssh_authorized_keys[0]: expected a public key line ([options] key-type base64 "
          "[comment]), got 'not a key'"},
         {"disable_root: 'yes'", "user-data, line 1, column 15: disable_root: expected a boolean, got a string"},
         {"disable_root_opts: [x]", "user-data, line 1, column 20: disable_root_opts: expected a string, got a list"},
         {"ssh_deletekeys: 0", "user-data, line 1, column 17: ssh_deletekeys: expected a boolean, got an integer"},
-        {"ssh_genkeytypes: rsa", "user-data, line 1, column 18: ssh_genkeytypes: expected a list of strings, got a string"},
-        {"ssh_genkeytypes: [dsa]", "user-data, line 1, column 19: ssh_genkeytypes[0]: expected one of ecdsa, ed25519, rsa, got 'dsa'"},
+        {"ssh_genkeytypes: rsa",
+         "user-data, line 1, column 18: ssh_genkeytypes: expected a list of strings, got a string"},
+        {"ssh_genkeytypes: [dsa]",
+         "user-data, line 1, column 19: ssh_genkeytypes[0]: expected one of ecdsa, ed25519, rsa, got 'dsa'"},
         {"ssh_genkeytypes: [ed25519-sk]",
          "user-data, line 1, column 19: ssh_genkeytypes[0]: 'ed25519-sk' host keys are not supported (they need a "
          "hardware token)"},
@@ -378,18 +388,26 @@ TEST_CASE("ssh keys with wrong types or values are reported at parse time", "[mo
         {"ssh_keys: {ecdsa-sk_public: x}",
          "user-data, line 1, column 29: ssh_keys.ecdsa-sk_public: 'ecdsa-sk' host keys are not supported (they need a "
          "hardware token)"},
-        {"ssh_keys: {rsa_public: [x]}", "user-data, line 1, column 24: ssh_keys.rsa_public: expected a string, got a list"},
+        {"ssh_keys: {rsa_public: [x]}",
+         "user-data, line 1, column 24: ssh_keys.rsa_public: expected a string, got a list"},
         {"ssh_quiet_keygen: x", "user-data, line 1, column 19: ssh_quiet_keygen: expected a boolean, got a string"},
-        {"allow_public_ssh_keys: {}", "user-data, line 1, column 24: allow_public_ssh_keys: expected a boolean, got a mapping"},
-        {"ssh_pwauth: maybe", "user-data, line 1, column 13: ssh_pwauth: expected a boolean or \"unchanged\", got 'maybe'"},
-        {"ssh_pwauth: [yes]", "user-data, line 1, column 13: ssh_pwauth: expected a boolean or \"unchanged\", got a list"},
-        {"ssh_publish_hostkeys: true", "user-data, line 1, column 23: ssh_publish_hostkeys: expected a mapping, got a boolean"},
+        {"allow_public_ssh_keys: {}",
+         "user-data, line 1, column 24: allow_public_ssh_keys: expected a boolean, got a mapping"},
+        {"ssh_pwauth: maybe",
+         "user-data, line 1, column 13: ssh_pwauth: expected a boolean or \"unchanged\", got 'maybe'"},
+        {"ssh_pwauth: [yes]",
+         "user-data, line 1, column 13: ssh_pwauth: expected a boolean or \"unchanged\", got a list"},
+        {"ssh_publish_hostkeys: true",
+         "user-data, line 1, column 23: ssh_publish_hostkeys: expected a mapping, got a boolean"},
         {"ssh_publish_hostkeys: {enabled: false, blacklist: rsa}",
          "user-data, line 1, column 51: ssh_publish_hostkeys.blacklist: expected a list of strings, got a string"},
         {"ssh_publish_hostkeys: {enabled: false, other: 1}",
          "user-data, line 1, column 47: ssh_publish_hostkeys.other: unknown key (expected enabled or blacklist)"},
-        {"no_ssh_fingerprints: 'true'", "user-data, line 1, column 22: no_ssh_fingerprints: expected a boolean, got a string"},
-        {"authkey_hash: sha3", "user-data, line 1, column 15: authkey_hash: expected one of md5, sha1, sha224, sha256, sha384, sha512, got 'sha3'"},
+        {"no_ssh_fingerprints: 'true'",
+         "user-data, line 1, column 22: no_ssh_fingerprints: expected a boolean, got a string"},
+        {"authkey_hash: sha3",
+         "user-data, line 1, column 15: authkey_hash: expected one of md5, sha1, sha224, sha256, sha384, sha512, got "
+         "'sha3'"},
     };
     for (const Case& c : cases) {
         INFO(c.yaml);
@@ -406,7 +424,8 @@ TEST_CASE("a quoted ssh_pwauth string still works, with a deprecation warning", 
     h.scratch.write("/etc/ssh/sshd_config", "Port 22\n");
     config::Report report = h.parse("ssh_pwauth: 'no'\nssh_genkeytypes: []\n");
     CHECK(test::formatted(report) ==
-          std::vector<std::string>{"user-data, line 1, column 13: ssh_pwauth: a string value is deprecated, use a boolean"});
+          std::vector<std::string>{
+              "user-data, line 1, column 13: ssh_pwauth: a string value is deprecated, use a boolean"});
     CHECK_FALSE(report.has_errors());
     h.run();
     CHECK(h.scratch.read("/etc/ssh/sshd_config") == "Port 22\nPasswordAuthentication no\n");

@@ -119,7 +119,8 @@ TEST_CASE("manage_etc_hosts spelled as a string keeps cloud-init's meaning", "[m
     h.instance.local_hostname = "ip-172-16-34-43.ec2.internal";
     config::Report report = h.parse("manage_etc_hosts: \"template\"\n");
     CHECK(test::formatted(report) ==
-          std::vector<std::string>{"user-data, line 1, column 19: manage_etc_hosts: \"template\" is deprecated, use true"});
+          std::vector<std::string>{
+              "user-data, line 1, column 19: manage_etc_hosts: \"template\" is deprecated, use true"});
     CHECK_FALSE(report.has_errors());
     h.run();
     CHECK(h.scratch.read("/etc/hosts") == k_rendered);

@@ -1,8 +1,9 @@
 // The authorized_keys parser and merge (cloud-init ssh_util semantics) and the
 // fingerprints, as tables of input and exact output.
+#include "agent/ssh/authorized_keys.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "agent/ssh/authorized_keys.hpp"
 #include "agent/ssh/fingerprint.hpp"
 
 using namespace kindling::ssh;
@@ -28,8 +29,8 @@ TEST_CASE("a key line splits into options, key type, blob and comment", "[ssh]")
         {"ssh-ed25519 AAAAC3Nz", "", "ssh-ed25519", "AAAAC3Nz", ""},
         {"  ssh-ed25519   AAAAC3Nz   two words  \r\n", "", "ssh-ed25519", "AAAAC3Nz", "two words"},
         {"no-pty,from=\"10.0.0.1\" ssh-rsa AAAA c", "no-pty,from=\"10.0.0.1\"", "ssh-rsa", "AAAA", "c"},
-        {"command=\"echo 'a b'; exit 1\",no-pty ssh-ed25519 AAAA x y",
-         "command=\"echo 'a b'; exit 1\",no-pty", "ssh-ed25519", "AAAA", "x y"},
+        {"command=\"echo 'a b'; exit 1\",no-pty ssh-ed25519 AAAA x y", "command=\"echo 'a b'; exit 1\",no-pty",
+         "ssh-ed25519", "AAAA", "x y"},
         {"command=\"say \\\"hi there\\\"\" ecdsa-sha2-nistp256 AAAA", "command=\"say \\\"hi there\\\"\"",
          "ecdsa-sha2-nistp256", "AAAA", ""},
         {"sk-ssh-ed25519@openssh.com AAAA key", "", "sk-ssh-ed25519@openssh.com", "AAAA", "key"},
@@ -47,8 +48,9 @@ TEST_CASE("a key line splits into options, key type, blob and comment", "[ssh]")
 }
 
 TEST_CASE("comments, blank lines and unknown key types are not keys and keep their text", "[ssh]") {
-    const char* lines[] = {"# a comment ssh-rsa AAAA", "", "   ", "ssh-foo AAAA x", "ssh-rsa", "no-pty ssh-rsa",
-                           "ssh-dss AAAA old", "garbage", "\"unterminated ssh-rsa AAAA"};
+    const char* lines[] = {"# a comment ssh-rsa AAAA", "",        "   ",
+                           "ssh-foo AAAA x",           "ssh-rsa", "no-pty ssh-rsa",
+                           "ssh-dss AAAA old",         "garbage", "\"unterminated ssh-rsa AAAA"};
     for (const char* line : lines) {
         INFO(line);
         AuthKeyLine k = parse_key_line(line);
@@ -70,8 +72,8 @@ TEST_CASE("a formatted key joins its fields with single spaces", "[ssh]") {
 
 TEST_CASE("merging appends new keys and keeps every other line byte for byte", "[ssh]") {
     const std::string existing = "# managed by hand\n\nssh-rsa  OLD   admin key\ngarbage line\n";
-    MergeResult r = merge_authorized_keys(existing, {parse_key_line("ssh-ed25519 NEW1 a"),
-                                                     parse_key_line("ssh-ed25519 NEW2")});
+    MergeResult r =
+        merge_authorized_keys(existing, {parse_key_line("ssh-ed25519 NEW1 a"), parse_key_line("ssh-ed25519 NEW2")});
     CHECK(r.content == existing + "ssh-ed25519 NEW1 a\nssh-ed25519 NEW2\n");
     CHECK(r.added == 2);
     CHECK(r.replaced == 0);
@@ -93,8 +95,8 @@ TEST_CASE("root's copy gets the refusal options even when the bare key was alrea
 }
 
 TEST_CASE("a blob given twice is written once, the later key winning", "[ssh]") {
-    MergeResult r = merge_authorized_keys("", {parse_key_line("ssh-rsa K one"), parse_key_line("ssh-rsa X x"),
-                                               parse_key_line("ssh-rsa K two")});
+    MergeResult r = merge_authorized_keys(
+        "", {parse_key_line("ssh-rsa K one"), parse_key_line("ssh-rsa X x"), parse_key_line("ssh-rsa K two")});
     CHECK(r.content == "ssh-rsa K two\nssh-rsa X x\n");
     CHECK(r.added == 2);
 }
