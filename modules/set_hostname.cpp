@@ -1,62 +1,62 @@
 // set_hostname: the instance's hostname from cloud-config `hostname`/`fqdn`, or
-// the metadata local-hostname. Matches cloud-init cc_set_hostname.py: a dotted
-// `hostname` without `fqdn` is taken as the FQDN and its first label becomes the
-// hostname; `preserve_hostname: true` leaves everything alone. /etc/hostname gets
-// the short name; the running hostname is set only when acting on "/" (--root /).
+// the metadata local-hostname (see hostname_rules.hpp for the choice), with
+// cloud-init cc_set_hostname's meaning: `preserve_hostname: true` leaves
+// everything alone; /etc/hostname gets the selected name (short, or the FQDN
+// with prefer_fqdn_over_hostname) unless it does not exist and
+// create_hostname_file is false; the running hostname is set only when acting
+// on "/" (--root /). What was set is recorded in <state_dir>/data/set-hostname;
+// when the wanted name has not changed since, nothing is touched, so a name the
+// administrator changed by hand survives a re-run.
+//
+// Idempotent::yes: writing the same name again converges, so a failed run is
+// retried next boot.
 #include <Poco/Logger.h>
 
 #include "agent/core/error.hpp"
 #include "agent/pipeline/module_spec.hpp"
 #include "modules/hostname_rules.hpp"
+#include "modules/or_fail.hpp"
 
 namespace kindling::modules {
 
 namespace {
 
-struct SetHostname {
-    bool preserve = false;
-    std::optional<std::string> hostname;
-    std::optional<std::string> fqdn;
-    bool prefer_fqdn = false;
-};
-
-SetHostname parse_set_hostname(const config::Node& cc, config::Report& report) {
-    SetHostname cfg;
-    if (auto n = cc["preserve_hostname"]; n.defined()) cfg.preserve = n.as_bool(report).value_or(false);
-    if (auto n = cc["prefer_fqdn_over_hostname"]; n.defined()) cfg.prefer_fqdn = n.as_bool(report).value_or(false);
-    if (auto n = cc["hostname"]; n.defined()) {
-        cfg.hostname = n.as_string(report);
-        if (cfg.hostname && !valid_hostname(*cfg.hostname)) {
-            n.error(report, "'" + *cfg.hostname + "' is not a valid hostname (letters, digits, '-' and '.' only)");
-        }
-    }
-    if (auto n = cc["fqdn"]; n.defined()) {
-        cfg.fqdn = n.as_string(report);
-        if (cfg.fqdn && !valid_hostname(*cfg.fqdn)) {
-            n.error(report, "'" + *cfg.fqdn + "' is not a valid hostname (letters, digits, '-' and '.' only)");
-        }
-    }
-    return cfg;
+HostnameKeys parse_set_hostname(const config::Node& cc, config::Report& report) {
+    return parse_hostname_keys(cc, report);
 }
 
-pipeline::Outcome run_set_hostname(pipeline::ModuleContext& ctx, const SetHostname& cfg) {
-    if (cfg.preserve) {
+pipeline::Outcome run_set_hostname(pipeline::ModuleContext& ctx, const HostnameKeys& keys) {
+    if (keys.preserve) {
         return {"preserve_hostname is set, hostname left as it is"};
     }
-    HostnamePick pick = pick_hostname(cfg.hostname, cfg.fqdn, cfg.prefer_fqdn, ctx.instance.local_hostname);
-    if (pick.hostname.empty()) {
+    HostnamePick pick = pick_hostname(keys, ctx.instance.local_hostname);
+    if (pick.hostname.empty() && pick.fqdn.empty()) {
         throw ModuleFailed("no hostname in cloud-config and no local-hostname in metadata");
     }
-    if (auto r = ctx.root.write_file("/etc/hostname", pick.hostname + "\n", {0644, 0, 0}); !r) {
-        throw ModuleFailed(r.error().message);
+    const std::string name = select_hostname(pick, keys.prefer_fqdn);
+    if (auto problem = hostname_problem(name)) throw ModuleFailed("metadata local-hostname: " + *problem);
+
+    // The artifact: the short name and the FQDN, one per line.
+    const std::string data_dir = ctx.paths.state_dir + "/data";
+    const std::string artifact = data_dir + "/set-hostname";
+    const std::string record = pick.hostname + "\n" + pick.fqdn + "\n";
+    if (or_fail(ctx.root.read_file(artifact)) == record) {
+        return {"hostname " + name + " unchanged since it was set"};
+    }
+
+    std::optional<std::string> existing = or_fail(ctx.root.read_file("/etc/hostname"));
+    std::string where;
+    if (existing || keys.create_hostname_file) {
+        or_fail(ctx.root.write_file("/etc/hostname", render_hostname_file(existing.value_or(""), name), {0644, 0, 0}));
+        where = " in /etc/hostname";
     }
     if (ctx.root.is_host()) {
-        if (auto r = ctx.root.set_kernel_hostname(pick.hostname); !r) {
-            throw ModuleFailed(r.error().message);
-        }
-        return {"hostname set to " + pick.hostname};
+        or_fail(ctx.root.set_kernel_hostname(name));
+        where += where.empty() ? " (running hostname only)" : " and the running hostname";
     }
-    return {"hostname " + pick.hostname + " written to /etc/hostname"};
+    or_fail(ctx.root.make_dirs(data_dir, {0755, 0, 0}));
+    or_fail(ctx.root.write_file(artifact, record, {0644, 0, 0}));
+    return {"hostname set to " + name + where};
 }
 
 }  // namespace
@@ -64,7 +64,7 @@ pipeline::Outcome run_set_hostname(pipeline::ModuleContext& ctx, const SetHostna
 extern const pipeline::ModuleSpec k_set_hostname{
     "set_hostname",
     pipeline::Frequency::per_instance,
-    {"hostname", "fqdn", "preserve_hostname", "prefer_fqdn_over_hostname"},
+    {"hostname", "fqdn", "preserve_hostname", "prefer_fqdn_over_hostname", "create_hostname_file"},
     pipeline::Activation::always,
     pipeline::Idempotent::yes,
     pipeline::bind_parse(parse_set_hostname),

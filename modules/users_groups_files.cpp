@@ -1,0 +1,124 @@
+#include "modules/users_groups_files.hpp"
+
+#include <algorithm>
+
+namespace kindling::modules {
+
+namespace {
+
+constexpr std::string_view k_sudoers_header = "# Created by kindling users_groups\n";
+
+std::string_view trim(std::string_view s) {
+    auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string_view::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+    std::vector<std::string_view> out;
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        out.push_back(text.substr(0, nl));
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    }
+    return out;
+}
+
+// Whitespace-separated fields; double quotes (in options) keep spaces together.
+std::vector<std::string_view> fields_of(std::string_view line) {
+    std::vector<std::string_view> out;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        if (i == line.size()) break;
+        std::size_t start = i;
+        bool quoted = false;
+        while (i < line.size() && (quoted || (line[i] != ' ' && line[i] != '\t'))) {
+            if (line[i] == '\\' && i + 1 < line.size()) {
+                ++i;
+            } else if (line[i] == '"') {
+                quoted = !quoted;
+            }
+            ++i;
+        }
+        out.push_back(line.substr(start, i - start));
+    }
+    return out;
+}
+
+bool is_key_type(std::string_view f) {
+    return f.starts_with("ssh-") || f.starts_with("ecdsa-sha2-") || f.starts_with("sk-ssh-") ||
+           f.starts_with("sk-ecdsa-");
+}
+
+// The key blob of an authorized_keys line, or the trimmed line when it has no
+// recognisable key type; empty for blank lines and comments.
+std::string_view key_identity(std::string_view line) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#') return {};
+    auto fields = fields_of(line);
+    for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
+        if (is_key_type(fields[i])) return fields[i + 1];
+    }
+    return line;
+}
+
+}  // namespace
+
+std::string sudoers_block(std::string_view user, const std::vector<std::string>& rules) {
+    std::string out = "\n# User rules for " + std::string(user) + "\n";
+    for (const auto& rule : rules) {
+        out += std::string(user) + " " + rule + "\n";
+    }
+    return out;
+}
+
+std::string merge_sudoers(const std::optional<std::string>& existing, const std::vector<std::string>& blocks) {
+    std::string out = existing ? *existing : std::string(k_sudoers_header);
+    for (const auto& block : blocks) {
+        if (out.find(block) == std::string::npos) {
+            if (!out.empty() && out.back() != '\n') out += '\n';
+            out += block;
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> sudoers_with_includedir(const std::optional<std::string>& sudoers, std::string_view dir) {
+    if (sudoers) {
+        for (auto line : lines_of(*sudoers)) {
+            line = trim(line);
+            if (!line.starts_with("#includedir") && !line.starts_with("@includedir")) continue;
+            auto target = trim(line.substr(11));
+            while (target.size() > 1 && target.back() == '/') target.remove_suffix(1);
+            if (target == dir) return std::nullopt;
+        }
+    }
+    std::string addition = "# Added by kindling users_groups\n#includedir " + std::string(dir) + "\n";
+    if (!sudoers) {
+        return "# See sudoers(5) for more information on \"#include\" directives:\n\n" + addition;
+    }
+    std::string out = *sudoers;
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    return out + "\n" + addition;
+}
+
+std::string merge_authorized_keys(std::string_view existing, const std::vector<std::string>& keys, int& added) {
+    added = 0;
+    std::string out(existing);
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    std::vector<std::string> seen;
+    for (auto line : lines_of(existing)) {
+        if (auto id = key_identity(line); !id.empty()) seen.emplace_back(id);
+    }
+    for (const auto& key : keys) {
+        auto id = key_identity(key);
+        if (id.empty() || std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
+        seen.emplace_back(id);
+        out += std::string(trim(key)) + "\n";
+        ++added;
+    }
+    return out;
+}
+
+}  // namespace kindling::modules

@@ -1,0 +1,37 @@
+// users_groups, the files it edits: the sudoers drop-in and the #includedir that
+// makes sudo read it (cloud-init distros/__init__.py write_sudo_rules and
+// ensure_sudo_dir: one "# User rules for NAME" block per user, a block already
+// in the file is not added again, other lines are kept), and a minimal
+// authorized_keys merge (existing lines kept, a key whose blob is already there
+// not added again). Pure text in, text out. The header carries no version or
+// date, unlike cloud-init's, so a second run produces the same bytes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kindling::modules {
+
+inline constexpr std::string_view k_sudoers_file = "/etc/sudoers.d/90-kindling-users";
+inline constexpr std::string_view k_sudoers_dir = "/etc/sudoers.d";
+inline constexpr std::string_view k_sudoers_base = "/etc/sudoers";
+
+// "\n# User rules for NAME\nNAME RULE\n..." (cloud-init's block, byte for byte).
+std::string sudoers_block(std::string_view user, const std::vector<std::string>& rules);
+
+// The drop-in after adding `blocks`: `existing` (or a header when the file is
+// new) with every block not yet contained appended in order.
+std::string merge_sudoers(const std::optional<std::string>& existing, const std::vector<std::string>& blocks);
+
+// /etc/sudoers with an "#includedir DIR" line added when neither #includedir
+// nor @includedir names DIR; nullopt when nothing needs to change.
+std::optional<std::string> sudoers_with_includedir(const std::optional<std::string>& sudoers, std::string_view dir);
+
+// authorized_keys after adding `keys`: existing lines kept as they are, a key
+// whose blob (the base64 field after the key type) is already present skipped,
+// the rest appended one per line. `added` counts the appended keys.
+std::string merge_authorized_keys(std::string_view existing, const std::vector<std::string>& keys, int& added);
+
+}  // namespace kindling::modules
