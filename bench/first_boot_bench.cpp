@@ -4,6 +4,7 @@
 // the CPU of the whole process tree, and the HTTP requests made. It prints
 // figures against the targets and never fails on them.
 //   kindling_bench [RUNS]      (as root; it enters private namespaces first)
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>

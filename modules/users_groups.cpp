@@ -20,6 +20,7 @@
 
 #include "agent/core/error.hpp"
 #include "agent/pipeline/module_spec.hpp"
+#include "agent/ssh/authorized_keys.hpp"
 #include "modules/users_groups_commands.hpp"
 #include "modules/users_groups_config.hpp"
 #include "modules/users_groups_files.hpp"
@@ -141,14 +142,16 @@ void install_keys(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally
     std::string file = dir + "/authorized_keys";
     checked(ctx.root.ensure_dir(dir, {0700, pw->uid, pw->gid}));
     auto existing = checked(ctx.root.read_file(file));
-    int added = 0;
-    std::string merged = merge_authorized_keys(existing.value_or(""), *u.ssh_authorized_keys, added);
-    if (existing && *existing == merged) {
+    // Merged by key blob as the ssh module does (agent/ssh/authorized_keys.hpp).
+    std::vector<ssh::AuthKeyLine> keys;
+    for (const std::string& k : *u.ssh_authorized_keys) keys.push_back(ssh::parse_key_line(k));
+    ssh::MergeResult merged = ssh::merge_authorized_keys(existing.value_or(""), keys);
+    if (existing && !merged.changed) {
         checked(ctx.root.set_mode(file, {0600, pw->uid, pw->gid}));
     } else {
-        checked(ctx.root.write_file(file, merged, {0600, pw->uid, pw->gid}));
+        checked(ctx.root.write_file(file, merged.content, {0600, pw->uid, pw->gid}));
     }
-    tally.keys_added += added;
+    tally.keys_added += static_cast<int>(merged.added);
 }
 
 void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally, std::vector<std::string>& sudo) {

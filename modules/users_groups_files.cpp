@@ -24,44 +24,6 @@ std::vector<std::string_view> lines_of(std::string_view text) {
     return out;
 }
 
-// Whitespace-separated fields; double quotes (in options) keep spaces together.
-std::vector<std::string_view> fields_of(std::string_view line) {
-    std::vector<std::string_view> out;
-    std::size_t i = 0;
-    while (i < line.size()) {
-        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-        if (i == line.size()) break;
-        std::size_t start = i;
-        bool quoted = false;
-        while (i < line.size() && (quoted || (line[i] != ' ' && line[i] != '\t'))) {
-            if (line[i] == '\\' && i + 1 < line.size()) {
-                ++i;
-            } else if (line[i] == '"') {
-                quoted = !quoted;
-            }
-            ++i;
-        }
-        out.push_back(line.substr(start, i - start));
-    }
-    return out;
-}
-
-bool is_key_type(std::string_view f) {
-    return f.starts_with("ssh-") || f.starts_with("ecdsa-sha2-") || f.starts_with("sk-ssh-") ||
-           f.starts_with("sk-ecdsa-");
-}
-
-// The key blob of an authorized_keys line, or the trimmed line when it has no
-// recognisable key type; empty for blank lines and comments.
-std::string_view key_identity(std::string_view line) {
-    line = trim(line);
-    if (line.empty() || line[0] == '#') return {};
-    auto fields = fields_of(line);
-    for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
-        if (is_key_type(fields[i])) return fields[i + 1];
-    }
-    return line;
-}
 
 }  // namespace
 
@@ -103,22 +65,5 @@ std::optional<std::string> sudoers_with_includedir(const std::optional<std::stri
     return out + "\n" + addition;
 }
 
-std::string merge_authorized_keys(std::string_view existing, const std::vector<std::string>& keys, int& added) {
-    added = 0;
-    std::string out(existing);
-    if (!out.empty() && out.back() != '\n') out += '\n';
-    std::vector<std::string> seen;
-    for (auto line : lines_of(existing)) {
-        if (auto id = key_identity(line); !id.empty()) seen.emplace_back(id);
-    }
-    for (const auto& key : keys) {
-        auto id = key_identity(key);
-        if (id.empty() || std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
-        seen.emplace_back(id);
-        out += std::string(trim(key)) + "\n";
-        ++added;
-    }
-    return out;
-}
 
 }  // namespace kindling::modules

@@ -1,9 +1,8 @@
 // users_groups, the files it edits: the sudoers drop-in and the #includedir that
 // makes sudo read it (cloud-init distros/__init__.py write_sudo_rules and
 // ensure_sudo_dir: one "# User rules for NAME" block per user, a block already
-// in the file is not added again, other lines are kept), and a minimal
-// authorized_keys merge (existing lines kept, a key whose blob is already there
-// not added again). Pure text in, text out. The header carries no version or
+// in the file is not added again, other lines are kept). Pure text in, text
+// out; authorized_keys merging is agent/ssh/authorized_keys.hpp's. The header carries no version or
 // date, unlike cloud-init's, so a second run produces the same bytes.
 #pragma once
 
@@ -29,9 +28,5 @@ std::string merge_sudoers(const std::optional<std::string>& existing, const std:
 // nor @includedir names DIR; nullopt when nothing needs to change.
 std::optional<std::string> sudoers_with_includedir(const std::optional<std::string>& sudoers, std::string_view dir);
 
-// authorized_keys after adding `keys`: existing lines kept as they are, a key
-// whose blob (the base64 field after the key type) is already present skipped,
-// the rest appended one per line. `added` counts the appended keys.
-std::string merge_authorized_keys(std::string_view existing, const std::vector<std::string>& keys, int& added);
 
 }  // namespace kindling::modules

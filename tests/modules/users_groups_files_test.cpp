@@ -115,16 +115,3 @@ TEST_CASE("sudoers gets an #includedir only when none names the directory", "[mo
           "# Added by kindling users_groups\n#includedir /etc/sudoers.d\n");
 }
 
-TEST_CASE("authorized_keys keeps existing lines and skips a key whose blob is there", "[module][users_groups]") {
-    std::string existing =
-        "# mine\nfrom=\"10.0.0.1 x\",no-pty ssh-ed25519 AAAAone old-comment\nssh-rsa AAAAtwo\n";
-    int added = -1;
-    auto merged = merge_authorized_keys(
-        existing, {"ssh-ed25519 AAAAone new-comment", "ssh-ed25519 AAAAthree c3", "ssh-ed25519 AAAAthree again", ""},
-        added);
-    CHECK(added == 1);
-    CHECK(merged == existing + "ssh-ed25519 AAAAthree c3\n");
-    CHECK(merge_authorized_keys("ssh-rsa AAAAtwo", {"ssh-rsa AAAAfour"}, added) == "ssh-rsa AAAAtwo\nssh-rsa AAAAfour\n");
-    CHECK(merge_authorized_keys(merged, {"ssh-ed25519 AAAAthree c3"}, added) == merged);
-    CHECK(added == 0);
-}
