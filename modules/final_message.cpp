@@ -90,10 +90,8 @@ std::string render(std::string_view text, const Substitutions& subs, std::vector
 }
 
 Substitutions substitutions(const std::string& version, const std::string& timestamp, const std::string& uptime) {
-    Substitutions subs{{"version", version},
-                       {"timestamp", timestamp},
-                       {"datasource", std::string(k_datasource)},
-                       {"uptime", uptime}};
+    Substitutions subs{
+        {"version", version}, {"timestamp", timestamp}, {"datasource", std::string(k_datasource)}, {"uptime", uptime}};
     Substitutions upper;
     for (const auto& [k, v] : subs) {
         std::string K;

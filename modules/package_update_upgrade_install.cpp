@@ -124,9 +124,12 @@ std::optional<Manager> detect_manager(const system::Root& root) {
 
 system::Command manager_command(const pipeline::ModuleContext& ctx, Manager m, std::string_view verb,
                                 const std::vector<Package>& pkgs) {
-    system::Command cmd = m == Manager::apt
-        ? script_command(ctx, {"apt-get", "-y", "-o", "Dpkg::Options::=--force-confold", std::string(verb)}, "apt-get")
-        : script_command(ctx, {m == Manager::dnf ? "dnf" : "yum", "-y", std::string(verb)}, m == Manager::dnf ? "dnf" : "yum");
+    system::Command cmd =
+        m == Manager::apt
+            ? script_command(ctx, {"apt-get", "-y", "-o", "Dpkg::Options::=--force-confold", std::string(verb)},
+                             "apt-get")
+            : script_command(ctx, {m == Manager::dnf ? "dnf" : "yum", "-y", std::string(verb)},
+                             m == Manager::dnf ? "dnf" : "yum");
     if (m == Manager::apt) {
         cmd.env["DEBIAN_FRONTEND"] = "noninteractive";
     }

@@ -79,7 +79,8 @@ void run_checked(pipeline::ModuleContext& ctx, const system::Command& cmd, const
     }
 }
 
-pipeline::Outcome run_parts(pipeline::ModuleContext& ctx, const std::string& dir, const std::vector<std::string>& skip) {
+pipeline::Outcome run_parts(pipeline::ModuleContext& ctx, const std::string& dir,
+                            const std::vector<std::string>& skip) {
     auto names = ctx.root.list_dir(dir);
     if (!names) {
         throw ModuleFailed(names.error().message);
