@@ -26,6 +26,7 @@
 // a run that failed (an owner that did not exist yet) is retried on the next
 // boot. The one exception is `append: true`, whose text is appended again when
 // a failed run is retried.
+#include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>
 
 #include <algorithm>
@@ -72,6 +73,14 @@ Result<std::string> decode_base64(std::string_view text) {
     for (char c : text) {
         if (c == '=') {
             if (quad >= 2 && quad + ++pads >= 4) {
+                // The bits of the last, short group: 2 characters hold one
+                // byte, 3 hold two.
+                if (quad == 2) {
+                    out.push_back(static_cast<char>((acc >> 4) & 0xff));
+                } else {
+                    out.push_back(static_cast<char>((acc >> 10) & 0xff));
+                    out.push_back(static_cast<char>((acc >> 2) & 0xff));
+                }
                 return out;
             }
             continue;
@@ -116,7 +125,6 @@ Result<std::string> gunzip(const std::string& bytes) {
     }
     std::istringstream in(bytes);
     Poco::InflatingInputStream inflater(in, Poco::InflatingStreamBuf::STREAM_GZIP);
-    inflater.exceptions(std::ios::badbit);
     std::string out;
     std::array<char, 64 * 1024> buf;
     try {
@@ -126,8 +134,8 @@ Result<std::string> gunzip(const std::string& bytes) {
                 return fail("gzip: more than " + std::to_string(limits::k_decompressed_bytes) + " bytes decompressed");
             }
         }
-    } catch (const std::exception& e) {
-        return fail(std::string("gzip: ") + e.what());
+    } catch (const Poco::Exception& e) {
+        return fail("gzip: " + e.displayText());
     }
     return out;
 }
@@ -183,6 +191,18 @@ std::optional<mode_t> parse_permissions(const config::Node& n, config::Report& r
 }
 
 std::optional<std::string> parse_content(const config::Node& entry, config::Report& report) {
+    std::vector<Step> steps;
+    if (config::Node enc = entry["encoding"]; enc.defined()) {
+        auto name = enc.as_string(report);
+        if (!name) return std::nullopt;
+        auto parsed = parse_encoding(*name);
+        if (!parsed) {
+            enc.error(report, "unknown encoding '" + *name +
+                                  "' (b64, base64, gz, gzip, gz+b64, gz+base64, gzip+b64, gzip+base64 or text/plain)");
+            return std::nullopt;
+        }
+        steps = *parsed;
+    }
     config::Node n = entry["content"];
     if (!n.defined() || n.is_null()) {
         return std::string();
@@ -197,18 +217,6 @@ std::optional<std::string> parse_content(const config::Node& entry, config::Repo
             return std::nullopt;
         }
         bytes = std::move(*decoded);
-    }
-    std::vector<Step> steps;
-    if (config::Node enc = entry["encoding"]; enc.defined()) {
-        auto name = enc.as_string(report);
-        if (!name) return std::nullopt;
-        auto parsed = parse_encoding(*name);
-        if (!parsed) {
-            enc.error(report, "unknown encoding '" + *name +
-                                  "' (b64, base64, gz, gzip, gz+b64, gz+base64, gzip+b64, gzip+base64 or text/plain)");
-            return std::nullopt;
-        }
-        steps = *parsed;
     }
     for (Step step : steps) {
         auto decoded = step == Step::base64 ? decode_base64(bytes) : gunzip(bytes);

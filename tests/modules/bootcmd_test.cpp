@@ -66,5 +66,5 @@ TEST_CASE("bootcmd of the wrong type is reported exactly", "[module][bootcmd]") 
     CHECK(test::formatted(h.parse("bootcmd:\n- {a: b}\n- [ls, [x]]\n")) ==
           std::vector<std::string>{
               "user-data, line 2, column 3: bootcmd[0]: expected a string or a list of strings, got a mapping",
-              "user-data, line 3, column 7: bootcmd[1][1]: expected a string, got a list"});
+              "user-data, line 3, column 8: bootcmd[1][1]: expected a string, got a list"});
 }

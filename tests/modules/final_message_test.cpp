@@ -2,7 +2,6 @@
 // <instance_dir>/boot-finished. The timestamp and uptime come from the clock,
 // so they are matched by their exact shape; everything else is exact.
 #include <catch2/catch.hpp>
-
 #include <regex>
 
 #include "modules/registry.hpp"
@@ -15,7 +14,8 @@ namespace {
 
 const pipeline::ModuleSpec& spec() { return *modules::builtin_registry().find("final_message"); }
 const std::string k_version = KINDLING_VERSION;
-const std::string k_timestamp = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} \\+0000";
+const std::string k_timestamp =
+    "(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} \\+0000";
 const std::string k_uptime = "[0-9]+\\.[0-9]{2}";
 constexpr const char* k_boot_finished = "/var/lib/kindling/instances/i-0123456789abcdef0/boot-finished";
 
@@ -34,9 +34,9 @@ TEST_CASE("final_message doc example 1 is rendered and boot-finished written", "
     h.scratch.mkdir("/var/lib/kindling/instances/i-0123456789abcdef0");
     h.parse_clean(test::source_file("tests/data/cloud-init/module-docs/cc_final_message/example1.yaml"));
     h.run();
-    CHECK(std::regex_match(info_message(h), std::regex("cloud-init has finished\nversion: " + escaped(k_version) +
-                                                       "\ntimestamp: " + k_timestamp +
-                                                       "\ndatasource: Ec2\nuptime: " + k_uptime)));
+    CHECK(std::regex_match(info_message(h),
+                           std::regex("cloud-init has finished\nversion: " + escaped(k_version) +
+                                      "\ntimestamp: " + k_timestamp + "\ndatasource: Ec2\nuptime: " + k_uptime)));
     CHECK(std::regex_match(h.scratch.read(k_boot_finished),
                            std::regex(k_uptime + " - " + k_timestamp + " - v\\. " + escaped(k_version) + "\n")));
     CHECK(test::stat_of(h.scratch, k_boot_finished) == test::Stat{0644, 0, 0});
@@ -47,9 +47,9 @@ TEST_CASE("without final_message the default message is logged", "[module][final
     h.scratch.mkdir("/var/lib/kindling/instances/i-0123456789abcdef0");
     h.parse_clean("{}\n");
     h.run();
-    CHECK(std::regex_match(info_message(h), std::regex("Kindling v\\. " + escaped(k_version) + " finished at " +
-                                                       k_timestamp + "\\. Datasource Ec2\\.  Up " + k_uptime +
-                                                       " seconds")));
+    CHECK(std::regex_match(info_message(h),
+                           std::regex("Kindling v\\. " + escaped(k_version) + " finished at " + k_timestamp +
+                                      "\\. Datasource Ec2\\.  Up " + k_uptime + " seconds")));
     CHECK(h.scratch.exists(k_boot_finished));
 }
 
@@ -91,6 +91,7 @@ TEST_CASE("final_message of the wrong type is reported exactly", "[module][final
 TEST_CASE("final_message fails when boot-finished cannot be written", "[module][final_message]") {
     ModuleHarness h(spec());
     h.parse_clean("{}\n");
-    CHECK_THROWS(h.run());  // the instance directory does not exist
+    // The instance directory does not exist.
+    CHECK_THROWS_WITH(h.run(), "'/var/lib/kindling': directory does not exist");
     CHECK_FALSE(h.scratch.exists(k_boot_finished));
 }

@@ -64,12 +64,13 @@ TEST_CASE("package doc example 1 on a dnf root without snap installs what it can
     ModuleHarness h(spec());
     h.scratch.write("/usr/bin/dnf", "", 0755);
     h.parse_clean(example(1));
-    CHECK_THROWS_WITH(h.run(), "apt packages requested but the root has no apt-get; "
-                               "snap packages requested but the root has no snap");
-    CHECK(h.recorder.argvs() == Argvs{{"dnf", "-y", "makecache"},
-                                      {"dnf", "-y", "upgrade"},
-                                      {"dnf", "-y", "install", "pwgen", "pastebinit",
-                                       "libpython3.8-3.8.10-0ubuntu1~20.04.2"}});
+    CHECK_THROWS_WITH(h.run(),
+                      "apt packages requested but the root has no apt-get; "
+                      "snap packages requested but the root has no snap");
+    CHECK(h.recorder.argvs() ==
+          Argvs{{"dnf", "-y", "makecache"},
+                {"dnf", "-y", "upgrade"},
+                {"dnf", "-y", "install", "pwgen", "pastebinit", "libpython3.8-3.8.10-0ubuntu1~20.04.2"}});
 }
 
 TEST_CASE("package doc example 2 updates and upgrades; its snap key belongs to another module",
@@ -86,8 +87,7 @@ TEST_CASE("yum is used when the root has neither apt-get nor dnf", "[module][pac
     h.scratch.write("/usr/bin/yum", "", 0755);
     h.parse_clean("packages: [httpd, [nginx, 1.20.1]]\n");
     CHECK(h.run().summary == "updated, 2 packages installed");
-    CHECK(h.recorder.argvs() ==
-          Argvs{{"yum", "-y", "makecache"}, {"yum", "-y", "install", "httpd", "nginx-1.20.1"}});
+    CHECK(h.recorder.argvs() == Argvs{{"yum", "-y", "makecache"}, {"yum", "-y", "install", "httpd", "nginx-1.20.1"}});
 }
 
 TEST_CASE("a failed step does not stop the next; the failures are reported together",
@@ -97,8 +97,9 @@ TEST_CASE("a failed step does not stop the next; the failures are reported toget
     h.parse_clean("package_update: true\npackages: [vim]\n");
     h.recorder.push_exit(100);
     h.recorder.push_exit(100);
-    CHECK_THROWS_WITH(h.run(), "package update failed: apt-get exit status 100; "
-                               "package install failed: apt-get exit status 100");
+    CHECK_THROWS_WITH(h.run(),
+                      "package update failed: apt-get exit status 100; "
+                      "package install failed: apt-get exit status 100");
     CHECK(h.recorder.argvs() == Argvs{apt({"update"}), apt({"install", "vim"})});
 }
 
@@ -123,8 +124,7 @@ TEST_CASE("package keys of the wrong type are reported exactly", "[module][packa
         std::vector<std::string> messages;
     };
     const std::vector<Case> cases = {
-        {"package_update: 'yes'\n",
-         {"user-data, line 1, column 17: package_update: expected a boolean, got a string"}},
+        {"package_update: 'yes'\n", {"user-data, line 1, column 17: package_update: expected a boolean, got a string"}},
         {"package_upgrade: [true]\n",
          {"user-data, line 1, column 18: package_upgrade: expected a boolean, got a list"}},
         {"package_reboot_if_required: 2\n",
@@ -133,7 +133,8 @@ TEST_CASE("package keys of the wrong type are reported exactly", "[module][packa
         {"packages:\n- [a, b, c]\n",
          {"user-data, line 2, column 3: packages[0]: expected a package name or [name, version], got a list of 3 "
           "items"}},
-        {"packages:\n- [a, {b: c}]\n", {"user-data, line 2, column 7: packages[0][1]: expected a string, got a mapping"}},
+        {"packages:\n- [a, {b: c}]\n",
+         {"user-data, line 2, column 7: packages[0][1]: expected a string, got a mapping"}},
         {"packages:\n- pip: [requests]\n",
          {"user-data, line 2, column 8: packages[0].pip: unsupported package manager 'pip' (apt or snap)"}},
         {"packages:\n- snap: certbot\n",

@@ -2,7 +2,6 @@
 // ScratchRoot::with_usr() root ([integration]): the script bytes, the output
 // log bytes, and that a failing line does not stop the next.
 #include <catch2/catch.hpp>
-
 #include <regex>
 
 #include "modules/registry.hpp"
@@ -77,5 +76,5 @@ TEST_CASE("runcmd of the wrong type is reported exactly", "[module][runcmd]") {
     CHECK(test::formatted(h.parse("runcmd: {ls: -l}\n")) ==
           std::vector<std::string>{"user-data, line 1, column 9: runcmd: expected a list of commands, got a mapping"});
     CHECK(test::formatted(h.parse("runcmd:\n- [ls, {a: 1}]\n")) ==
-          std::vector<std::string>{"user-data, line 2, column 7: runcmd[0][1]: expected a string, got a mapping"});
+          std::vector<std::string>{"user-data, line 2, column 8: runcmd[0][1]: expected a string, got a mapping"});
 }

@@ -1,7 +1,8 @@
 // Tests modules/script_rules.cpp: cloud-init's shellify and quoting.
+#include "modules/script_rules.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "modules/script_rules.hpp"
 #include "tests/support/module_harness.hpp"
 
 using namespace kindling;

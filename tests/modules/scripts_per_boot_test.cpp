@@ -37,7 +37,8 @@ TEST_CASE("a script that cannot start is a failure named with the reason", "[mod
     h.scratch.write(std::string(k_dir) + "/b", "#!/bin/sh\n", 0700);
     h.parse_clean("{}\n");
     h.recorder.push_result(fail("exec: Exec format error"));
-    CHECK_THROWS_WITH(h.run(), "1 of 2 scripts in /var/lib/kindling/scripts/per-boot failed: a (exec: Exec format error)");
+    CHECK_THROWS_WITH(h.run(),
+                      "1 of 2 scripts in /var/lib/kindling/scripts/per-boot failed: a (exec: Exec format error)");
     CHECK(h.recorder.calls().size() == 2);
 }
 
@@ -55,8 +56,8 @@ TEST_CASE("per-boot scripts run by path with the module timeout into the output 
     h.scratch.symlink("/bin/true", std::string(k_dir) + "/c-link");
     h.parse_clean("{}\n");
     CHECK(h.run().summary == "2 scripts in /var/lib/kindling/scripts/per-boot ran");
-    CHECK(h.recorder.argvs() == std::vector<std::vector<std::string>>{{std::string(k_dir) + "/a"},
-                                                                      {std::string(k_dir) + "/b"}});
+    CHECK(h.recorder.argvs() ==
+          std::vector<std::vector<std::string>>{{std::string(k_dir) + "/a"}, {std::string(k_dir) + "/b"}});
     for (const auto& call : h.recorder.calls()) {
         CHECK(call.cmd.output == system::Output::output_log);
         CHECK(call.cmd.timeout == std::chrono::seconds(600));

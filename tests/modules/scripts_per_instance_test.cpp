@@ -18,7 +18,8 @@ TEST_CASE("per-instance scripts come from scripts/per-instance", "[module][scrip
     h.scratch.write("/var/lib/kindling/scripts/per-boot/not-me", "#!/bin/sh\n", 0700);
     h.parse_clean("{}\n");
     h.recorder.push_exit(1);
-    CHECK_THROWS_WITH(h.run(), "1 of 1 scripts in /var/lib/kindling/scripts/per-instance failed: run-me (exit status 1)");
+    CHECK_THROWS_WITH(h.run(),
+                      "1 of 1 scripts in /var/lib/kindling/scripts/per-instance failed: run-me (exit status 1)");
     CHECK(h.recorder.argvs() ==
           std::vector<std::vector<std::string>>{{"/var/lib/kindling/scripts/per-instance/run-me"}});
 }

@@ -19,6 +19,5 @@ TEST_CASE("per-once scripts come from scripts/per-once", "[module][scripts_per_o
     h.parse_clean("{}\n");
     h.recorder.push_exit(1);
     CHECK_THROWS_WITH(h.run(), "1 of 1 scripts in /var/lib/kindling/scripts/per-once failed: run-me (exit status 1)");
-    CHECK(h.recorder.argvs() ==
-          std::vector<std::vector<std::string>>{{"/var/lib/kindling/scripts/per-once/run-me"}});
+    CHECK(h.recorder.argvs() == std::vector<std::vector<std::string>>{{"/var/lib/kindling/scripts/per-once/run-me"}});
 }

@@ -32,8 +32,9 @@ TEST_CASE("a failed user script fails the module after the others ran", "[module
     h.scratch.write(std::string(k_dir) + "/a", "#!/bin/sh\nkill -9 $$\n", 0700);
     h.scratch.write(std::string(k_dir) + "/b", "#!/bin/sh\necho b\n", 0700);
     h.parse_clean("{}\n");
-    CHECK_THROWS_WITH(h.run(), "1 of 2 scripts in /var/lib/kindling/instances/i-0123456789abcdef0/scripts failed: "
-                               "a (killed by signal 9)");
+    CHECK_THROWS_WITH(h.run(),
+                      "1 of 2 scripts in /var/lib/kindling/instances/i-0123456789abcdef0/scripts failed: "
+                      "a (killed by signal 9)");
     CHECK(h.scratch.read("/var/log/kindling-output.log") == "b\n");
 }
 

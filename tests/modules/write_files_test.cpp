@@ -108,8 +108,9 @@ TEST_CASE("deferred entries wait for write_files_deferred, which writes only the
 TEST_CASE("setuid and setgid bits survive the chown to the owner", "[module][write_files]") {
     ModuleHarness h(spec());
     add_nginx(h.scratch);
-    h.parse_clean("write_files:\n- {path: /usr/local/bin/tool, content: x, owner: nginx:nginx, permissions: '6755'}\n"
-                  "- {path: /srv/user-only, owner: nginx}\n");
+    h.parse_clean(
+        "write_files:\n- {path: /usr/local/bin/tool, content: x, owner: nginx:nginx, permissions: '6755'}\n"
+        "- {path: /srv/user-only, owner: nginx}\n");
     h.run();
     CHECK(test::stat_of(h.scratch, "/usr/local/bin/tool") == Stat{06755, 101, 102});
     CHECK(test::stat_of(h.scratch, "/srv/user-only") == Stat{0644, 101, 0});
@@ -117,8 +118,9 @@ TEST_CASE("setuid and setgid bits survive the chown to the owner", "[module][wri
 
 TEST_CASE("an unknown owner fails the module before any file is written", "[module][write_files]") {
     ModuleHarness h(spec());
-    h.parse_clean("write_files:\n- {path: /etc/first, content: a}\n- {path: /etc/second, owner: 'ghost:root'}\n"
-                  "- {path: /etc/third, owner: 'root:ghosts'}\n");
+    h.parse_clean(
+        "write_files:\n- {path: /etc/first, content: a}\n- {path: /etc/second, owner: 'ghost:root'}\n"
+        "- {path: /etc/third, owner: 'root:ghosts'}\n");
     CHECK_THROWS_WITH(h.run(), "/etc/second: owner ghost: no such user in /etc/passwd");
     CHECK_FALSE(h.scratch.exists("/etc/first"));
     h.scratch.append("/etc/passwd", "ghost:x:1000:1000::/home/ghost:/bin/sh\n");
@@ -132,8 +134,8 @@ TEST_CASE("permissions follow YAML 1.1 integers and octal strings", "[module][wr
         mode_t mode;
     };
     const Case cases[] = {
-        {"0644", 0644}, {"'0644'", 0644}, {"'644'", 0644},   {"0o755", 0755}, {"'0o755'", 0755},
-        {"0x1ed", 0755}, {"\" 0600 \"", 0600}, {"0", 0},      {"'4755'", 04755},
+        {"0644", 0644},  {"'0644'", 0644},     {"'644'", 0644}, {"0o755", 0755},   {"'0o755'", 0755},
+        {"0x1ed", 0755}, {"\" 0600 \"", 0600}, {"0", 0},        {"'4755'", 04755},
     };
     for (const Case& c : cases) {
         ModuleHarness h(spec());
@@ -182,6 +184,29 @@ TEST_CASE("every encoding spelling decodes", "[module][write_files]") {
     CHECK(h.scratch.read("/f") == "aGVsbG8K");
 }
 
+TEST_CASE("base64 is decoded as Python's b64decode decodes it", "[module][write_files]") {
+    struct Case {
+        const char* content;
+        const char* bytes;
+    };
+    // Checked against Python 3.11 base64.b64decode.
+    const Case ok[] = {{"QQ==", "A"}, {"QUI=", "AB"}, {"QUJD", "ABC"}, {"QQ==QUI=", "A"}, {"'Q U I=*'", "AB"}};
+    for (const Case& c : ok) {
+        ModuleHarness h(spec());
+        INFO(c.content);
+        h.parse_clean(std::string("write_files:\n- {path: /f, encoding: b64, content: ") + c.content + "}\n");
+        h.run();
+        CHECK(h.scratch.read("/f") == c.bytes);
+    }
+    ModuleHarness h(spec());
+    CHECK(test::formatted(h.parse("write_files:\n- {path: /f, encoding: b64, content: QQ}\n")) ==
+          std::vector<std::string>{
+              "user-data, line 2, column 38: write_files[0].content: invalid base64: incorrect padding"});
+    CHECK(test::formatted(h.parse("write_files:\n- {path: /f, encoding: b64, content: QUJDQ}\n")) ==
+          std::vector<std::string>{"user-data, line 2, column 38: write_files[0].content: invalid base64: 5 data "
+                                   "characters cannot be 1 more than a multiple of 4"});
+}
+
 TEST_CASE("a relative path is taken from / as cloud-init does", "[module][write_files]") {
     ModuleHarness h(spec());
     h.parse_clean("write_files:\n- {path: etc/x/../rel.conf, content: r}\n");
@@ -195,9 +220,9 @@ TEST_CASE("wrong types and bad values are reported exactly", "[module][write_fil
         std::vector<std::string> messages;
     };
     const std::vector<Case> cases = {
-        {"write_files: /etc/x\n", {"user-data, line 1, column 14: write_files: expected a list of files, got a string"}},
-        {"write_files:\n- /etc/x\n",
-         {"user-data, line 2, column 3: write_files[0]: expected a mapping, got a string"}},
+        {"write_files: /etc/x\n",
+         {"user-data, line 1, column 14: write_files: expected a list of files, got a string"}},
+        {"write_files:\n- /etc/x\n", {"user-data, line 2, column 3: write_files[0]: expected a mapping, got a string"}},
         {"write_files:\n- content: x\n", {"user-data, line 2, column 3: write_files[0]: path is required"}},
         {"write_files:\n- path: [a]\n",
          {"user-data, line 2, column 9: write_files[0].path: expected a string, got a list"}},
