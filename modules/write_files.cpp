@@ -26,18 +26,15 @@
 // a run that failed (an owner that did not exist yet) is retried on the next
 // boot. The one exception is `append: true`, whose text is appended again when
 // a failed run is retried.
-#include <Poco/Exception.h>
-#include <Poco/InflatingStream.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "agent/core/error.hpp"
 #include "agent/core/limits.hpp"
 #include "agent/pipeline/module_spec.hpp"
+#include "agent/userdata/codec.hpp"
 
 namespace kindling::modules {
 
@@ -114,28 +111,6 @@ Result<std::string> decode_base64(std::string_view text) {
     }
     if (quad != 0) {
         return fail("invalid base64: incorrect padding");
-    }
-    return out;
-}
-
-Result<std::string> gunzip(const std::string& bytes) {
-    if (bytes.size() < 2 || static_cast<unsigned char>(bytes[0]) != 0x1f ||
-        static_cast<unsigned char>(bytes[1]) != 0x8b) {
-        return fail("not gzip data");
-    }
-    std::istringstream in(bytes);
-    Poco::InflatingInputStream inflater(in, Poco::InflatingStreamBuf::STREAM_GZIP);
-    std::string out;
-    std::array<char, 64 * 1024> buf;
-    try {
-        while (inflater.read(buf.data(), buf.size()) || inflater.gcount() > 0) {
-            out.append(buf.data(), static_cast<std::size_t>(inflater.gcount()));
-            if (out.size() > limits::k_decompressed_bytes) {
-                return fail("gzip: more than " + std::to_string(limits::k_decompressed_bytes) + " bytes decompressed");
-            }
-        }
-    } catch (const Poco::Exception& e) {
-        return fail("gzip: " + e.displayText());
     }
     return out;
 }
@@ -219,7 +194,8 @@ std::optional<std::string> parse_content(const config::Node& entry, config::Repo
         bytes = std::move(*decoded);
     }
     for (Step step : steps) {
-        auto decoded = step == Step::base64 ? decode_base64(bytes) : gunzip(bytes);
+        std::size_t budget = limits::k_decompressed_bytes;
+        auto decoded = step == Step::base64 ? decode_base64(bytes) : userdata::gunzip(bytes, budget);
         if (!decoded) {
             n.error(report, decoded.error().message);
             return std::nullopt;

@@ -234,7 +234,10 @@ TEST_CASE("wrong types and bad values are reported exactly", "[module][write_fil
         {"write_files:\n- path: /x\n  encoding: b64\n  content: QQ=Q\n",
          {"user-data, line 4, column 12: write_files[0].content: invalid base64: incorrect padding"}},
         {"write_files:\n- path: /x\n  encoding: gzip\n  content: plain\n",
-         {"user-data, line 4, column 12: write_files[0].content: not gzip data"}},
+         {"user-data, line 4, column 12: write_files[0].content: gzip: not gzip data (no 1f 8b magic bytes)"}},
+        {"write_files:\n- path: /x\n  encoding: gz+b64\n  content: H4sIAAAAAAAC/8tIzcnJ5wIAIDA6\n",
+         {"user-data, line 4, column 12: write_files[0].content: gzip: truncated or corrupt data (CRC or size check "
+          "failed)"}},
         {"write_files:\n- path: /x\n  owner: ':root'\n",
          {"user-data, line 3, column 10: write_files[0].owner: expected 'user:group' or 'user', got ':root'"}},
         {"write_files:\n- path: /x\n  permissions: u+x\n",
