@@ -152,6 +152,8 @@ std::string Node::scalar() const { return m_node->IsScalar() ? m_node->Scalar() 
 
 bool Node::quoted() const { return m_node->IsScalar() && !is_plain(*m_node); }
 
+std::string Node::tag() const { return defined() ? m_node->Tag() : std::string(); }
+
 void Node::error(Report& report, std::string message) const { report.error(location(), std::move(message)); }
 
 void Node::warning(Report& report, std::string message) const { report.warning(location(), std::move(message)); }

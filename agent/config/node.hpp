@@ -51,6 +51,9 @@ public:
     std::string scalar() const;
     // Whether the scalar was quoted in the document (then it is always a string).
     bool quoted() const;
+    // The tag as written in full: "tag:yaml.org,2002:binary" for `!!binary`,
+    // "!" for a quoted scalar, "?" or "" for a plain one.
+    std::string tag() const;
 
     // Typed reads. On a type mismatch they add an error to `report`
     // ("expected <what>, got <type_name()>") and return nullopt.
