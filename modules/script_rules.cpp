@@ -10,6 +10,9 @@ namespace kindling::modules {
 
 CommandList parse_command_list(const config::Node& node, config::Report& report) {
     CommandList out;
+    if (!node.defined() || node.is_null()) {
+        return out;  // absent or empty: nothing to run (parse runs on every document)
+    }
     if (!node.is_sequence()) {
         node.error(report, "expected a list of commands, got " + node.type_name());
         return out;

@@ -31,6 +31,9 @@ bool valid_zone_name(const std::string& name) {
 Timezone parse_timezone(const config::Node& cc, config::Report& report) {
     Timezone cfg;
     config::Node n = cc["timezone"];
+    if (!n.defined()) {
+        return cfg;
+    }
     if (auto text = n.as_string(report)) {
         if (!valid_zone_name(*text)) {
             n.error(report, "'" + *text + "' is not a time zone name such as America/New_York");

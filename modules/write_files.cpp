@@ -263,6 +263,9 @@ std::optional<FileEntry> parse_entry(const config::Node& n, config::Report& repo
 WriteFiles parse_write_files(const config::Node& cc, config::Report& report) {
     WriteFiles cfg;
     config::Node list = cc["write_files"];
+    if (!list.defined() || list.is_null()) {
+        return cfg;  // absent or empty: nothing to write (parse runs on every document)
+    }
     if (!list.is_sequence()) {
         list.error(report, "expected a list of files, got " + list.type_name());
         return cfg;

@@ -3,6 +3,7 @@
 #include <Poco/Logger.h>
 
 #include "agent/config/node.hpp"
+#include "agent/core/log_context.hpp"
 #include "agent/imds/metadata.hpp"
 #include "agent/imds/session.hpp"
 #include "agent/pipeline/instance_state.hpp"
@@ -229,6 +230,7 @@ BootResult boot(const BootRequest& request, const config::AgentConfig& config, c
 
     // 3. Init: metadata, user data, init modules.
     if (request.stages != StageSelection::final) {
+        core::set_log_stage("init");
         record.stages.push_back(StageRecord{"init", "running", now_ms(), 0, {}, {}, {}});
         save_status(root, paths, record);
         prep = prepare_init(request, config, registry, root, clock, record, result);
@@ -237,6 +239,7 @@ BootResult boot(const BootRequest& request, const config::AgentConfig& config, c
     }
     // 4. Final: scripts, runcmd, final_message.
     if (request.stages != StageSelection::init) {
+        core::set_log_stage("final");
         record.stages.push_back(StageRecord{"final", "running", now_ms(), 0, {}, {}, {}});
         save_status(root, paths, record);
         if (!prep) {

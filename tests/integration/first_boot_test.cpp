@@ -46,11 +46,12 @@ fake_imds::Options fake_options(std::optional<std::string> user_data) {
 
 const std::string k_user_data = R"(#cloud-config
 hostname: web-01
+ssh_genkeytypes: [ed25519]
 ssh_authorized_keys:
   - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPwy+SbMHFwLruOyKALGF4eYDe197zruh/qBv/0NNEz2 oncall@example.com
 runcmd:
-  - echo runcmd-line-1 >> /var/tmp/runs
-  - [sh, -c, "echo 'argv item' >> /var/tmp/runs"]
+  - echo runcmd-line-1 >> /tmp/runs
+  - [sh, -c, "echo 'argv item' >> /tmp/runs"]
 )";
 
 struct stat stat_of(const ScratchRoot& root, const std::string& inside) {
@@ -97,10 +98,10 @@ TEST_CASE("a first boot sets the hostname, installs keys and runs runcmd", "[int
     CHECK(count(authorized, k_metadata_key_blob) == 1);
     CHECK(count(authorized, "AAAAC3NzaC1lZDI1NTE5AAAAIPwy+SbMHFwLruOyKALGF4eYDe197zruh/qBv/0NNEz2 oncall@example.com") == 1);
 
-    CHECK(root.read("/var/tmp/runs") == "runcmd-line-1\nargv item\n");
+    CHECK(root.read("/tmp/runs") == "runcmd-line-1\nargv item\n");
     std::string status = root.read("/run/kindling/status.json");
-    CHECK(status.find("\"status\" : \"done\"") != std::string::npos);
-    CHECK(status.find("\"instance_id\" : \"i-1234567890abcdef0\"") != std::string::npos);
+    CHECK(status.find("\"status\": \"done\"") != std::string::npos);
+    CHECK(status.find("\"instance_id\": \"i-1234567890abcdef0\"") != std::string::npos);
 
     // Every request carried a token except the single token PUT.
     auto requests = imds.requests();
@@ -130,7 +131,7 @@ TEST_CASE("a reboot on the same instance re-runs nothing per-instance", "[integr
     auto second = test::run_kindling({"run", "--root", root.path().string(), "--config", config});
     INFO(second.err);
     REQUIRE(second.exit_code == 0);
-    CHECK(root.read("/var/tmp/runs") == "runcmd-line-1\nargv item\n");
+    CHECK(root.read("/tmp/runs") == "runcmd-line-1\nargv item\n");
     CHECK(root.read("/home/ec2-user/.ssh/authorized_keys") == keys_before);
     CHECK(root.read("/etc/passwd") == passwd_before);
     CHECK(second.err.find("module runcmd: skipped (per-instance, already ran for i-1234567890abcdef0)") != std::string::npos);
@@ -147,7 +148,7 @@ TEST_CASE("a new instance id runs the per-instance modules again", "[integration
     auto r = test::run_kindling({"run", "--root", root.path().string(), "--config", config});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(root.read("/var/tmp/runs") == "runcmd-line-1\nargv item\nruncmd-line-1\nargv item\n");
+    CHECK(root.read("/tmp/runs") == "runcmd-line-1\nargv item\nruncmd-line-1\nargv item\n");
     CHECK(root.read("/var/lib/kindling/data/instance-id") == "i-0fedcba9876543210\n");
     CHECK(root.read("/var/lib/kindling/data/previous-instance-id") == "i-1234567890abcdef0\n");
     // Keys are merged by blob: the second run adds no duplicate.
@@ -190,7 +191,7 @@ TEST_CASE("an IMDS that never answers ends the run at the deadline with a clear 
     // A sanity bound, not a speed target: the 3 s deadline plus generous slack.
     CHECK(took < std::chrono::seconds(30));
     std::string status = root.read("/run/kindling/status.json");
-    CHECK(status.find("\"status\" : \"error\"") != std::string::npos);
+    CHECK(status.find("\"status\": \"error\"") != std::string::npos);
     CHECK_FALSE(root.exists("/etc/hostname.kindling"));
 }
 
@@ -198,17 +199,17 @@ TEST_CASE("a per-instance script that reboots the machine does not run again on 
           "[integration][first_boot][semaphore]") {
     // The script kills kindling (its parent) the way a `reboot` would end the run.
     ScratchRoot root = ScratchRoot::with_usr();
-    fake_imds::Server imds(fake_options("#!/bin/sh\necho ran >> /var/tmp/script-runs\nkill -KILL $PPID\n"));
+    fake_imds::Server imds(fake_options("#!/bin/sh\necho ran >> /tmp/script-runs\nkill -KILL $PPID\n"));
     imds.start();
     std::string config = write_config(root, imds.url());
     auto first = test::run_kindling({"run", "--root", root.path().string(), "--config", config});
     CHECK(first.exit_code != 0);  // killed
-    CHECK(root.read("/var/tmp/script-runs") == "ran\n");
+    CHECK(root.read("/tmp/script-runs") == "ran\n");
 
     auto second = test::run_kindling({"run", "--root", root.path().string(), "--config", config});
     INFO(second.err);
     CHECK(second.exit_code == 0);
-    CHECK(root.read("/var/tmp/script-runs") == "ran\n");
+    CHECK(root.read("/tmp/script-runs") == "ran\n");
     CHECK(second.err.find("module scripts_user: skipped (per-instance, already ran") != std::string::npos);
 }
 
