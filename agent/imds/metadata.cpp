@@ -43,7 +43,7 @@ Result<void> read_public_keys(Session& session, InstanceInfo& info) {
     return {};
 }
 
-// Breadth-first over listings; public-keys/ entries ("0=name") become "0/".
+// Breadth-first over listings; public-keys/ was read by read_public_keys.
 Result<void> crawl_tree(Session& session, InstanceInfo& info) {
     std::deque<std::pair<std::string, std::size_t>> directories{{"", 0}};
     std::size_t visited = 0;
@@ -53,15 +53,9 @@ Result<void> crawl_tree(Session& session, InstanceInfo& info) {
         auto body = session.get_optional(k_meta_data + dir);
         if (!body) return std::unexpected(body.error());
         if (!*body) continue;
-        std::vector<std::string> entries;
-        if (dir == "public-keys/") {
-            for (auto index : parse_public_key_indexes(**body)) entries.push_back(std::to_string(index) + "/");
-        } else {
-            entries = parse_listing(**body);
-        }
-        for (const auto& entry : entries) {
+        for (const auto& entry : parse_listing(**body)) {
             std::string relative = dir + entry;
-            if (sensitive(relative)) continue;
+            if (sensitive(relative) || relative == "public-keys/") continue;  // keys: read already
             if (++visited > limits::k_imds_tree_paths) {
                 return fail("meta-data tree: more than " + std::to_string(limits::k_imds_tree_paths) + " paths");
             }

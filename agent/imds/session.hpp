@@ -40,7 +40,8 @@ struct Stats {
     int token_refreshes = 0;
     core::Millis elapsed{0};
     std::string endpoint;    // the endpoint that answered
-    std::string last_error;  // "GET /latest/meta-data/instance-id: connection refused (7 tries)"
+    std::string last_error;  // the last failure returned, e.g. "GET /latest/meta-data/instance-id:
+                             // http://169.254.169.254: token PUT: connection refused (7 tries, deadline of 240000 ms reached)"
 };
 
 class Session {
