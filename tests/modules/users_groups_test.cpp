@@ -442,8 +442,10 @@ TEST_CASE("an existing user is updated with usermod, not recreated", "[module][u
     CHECK(scratch.read("/etc/group") == "root:x:0:\nbob:x:1500:\nwheel:x:10:bob\nops:x:1501:bob\n");
     CHECK(scratch.read("/etc/shadow") == "root:*:19000:0:99999:7:::\nbob:!$6$old$hash:19000:0:99999:7:::\n");
     CHECK(file_mode(scratch, "/home/bob") == Mode{040750, 1500, 1500});
+    // A key whose blob is already there replaces that line in place (cloud-init's
+    // ssh_util.update_authorized_keys); other lines keep their bytes.
     CHECK(scratch.read("/home/bob/.ssh/authorized_keys") ==
-          "# mine\nssh-ed25519 AAAAkeep bob@laptop\nssh-ed25519 AAAAnew bob@ci\n");
+          "# mine\nssh-ed25519 AAAAkeep other-comment\nssh-ed25519 AAAAnew bob@ci\n");
     CHECK(file_mode(scratch, "/home/bob/.ssh/authorized_keys") == Mode{0100600, 1500, 1500});
 
     check_rerun_changes_nothing(scratch, runner, h, yaml, "1 users");
