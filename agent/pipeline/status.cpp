@@ -67,14 +67,15 @@ ResourceRecord self_usage() {
 }
 
 std::string BootRecord::overall() const {
-    if (stages.empty()) return "running";
-    bool degraded = false;
+    // An error anywhere is final; otherwise the boot runs until the final stage
+    // has ended (after `kindling init` alone it is still running).
+    bool degraded = false, running = stage("final") == nullptr;
     for (const StageRecord& s : stages) {
         if (s.state == "error") return "error";
-        if (s.state == "running") return "running";
-        if (s.state == "degraded") degraded = true;
+        running = running || s.state == "running";
+        degraded = degraded || s.state == "degraded";
     }
-    return degraded ? "degraded" : "done";
+    return running ? "running" : degraded ? "degraded" : "done";
 }
 
 StageRecord* BootRecord::stage(std::string_view name) {

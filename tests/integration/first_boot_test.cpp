@@ -239,3 +239,44 @@ TEST_CASE("an idempotent module that failed is retried on the next boot", "[inte
     CHECK(count(root.read("/home/ec2-user/.ssh/authorized_keys"), k_metadata_key_blob) == 1);
     CHECK(root.exists("/var/lib/kindling/instances/i-1234567890abcdef0/sem/ssh"));
 }
+
+TEST_CASE("init and final run as separate processes, as systemd starts them", "[integration][first_boot]") {
+    ScratchRoot root = ScratchRoot::with_usr();
+    fake_imds::Server imds(fake_options(k_user_data));
+    imds.start();
+    std::string config = write_config(root, imds.url());
+
+    auto init = test::run_kindling({"init", "--root", root.path().string(), "--config", config});
+    INFO(init.err);
+    REQUIRE(init.exit_code == 0);
+    CHECK(root.read("/etc/hostname") == "web-01\n");
+    CHECK_FALSE(root.exists("/tmp/runs"));
+    auto requests_after_init = imds.requests().size();
+    auto status = test::run_kindling({"status", "--root", root.path().string()});
+    CHECK(status.out == "status: running\n");
+
+    auto final_run = test::run_kindling({"final", "--root", root.path().string(), "--config", config});
+    INFO(final_run.err);
+    REQUIRE(final_run.exit_code == 0);
+    CHECK(root.read("/tmp/runs") == "runcmd-line-1\nargv item\n");
+    // The final stage works from what init stored: no metadata requests.
+    CHECK(imds.requests().size() == requests_after_init);
+    status = test::run_kindling({"status", "--root", root.path().string()});
+    CHECK(status.out == "status: done\n");
+    CHECK(status.exit_code == 0);
+}
+
+TEST_CASE("without a kindling.yaml in the root the built-in default runs, --imds-endpoint overriding its endpoints",
+          "[integration][first_boot]") {
+    ScratchRoot root = ScratchRoot::with_usr();
+    fake_imds::Server imds(fake_options("#cloud-config\nssh_genkeytypes: [ed25519]\nhostname: plain-01\n"));
+    imds.start();
+    auto r = test::run_kindling({"run", "--root", root.path().string(), "--imds-endpoint", imds.url()});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(root.read("/etc/hostname") == "plain-01\n");
+    // The shipped pipeline ran: final_message wrote boot-finished.
+    CHECK(root.exists("/var/lib/kindling/instances/i-1234567890abcdef0/boot-finished"));
+    // The default user from the shipped config, with the metadata key.
+    CHECK(count(root.read("/home/ec2-user/.ssh/authorized_keys"), k_metadata_key_blob) == 1);
+}
