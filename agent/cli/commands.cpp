@@ -9,8 +9,12 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/cli/analyze_command.hpp"
 #include "agent/cli/boot_commands.hpp"
+#include "agent/cli/clean_command.hpp"
 #include "agent/cli/logging.hpp"
+#include "agent/cli/query_command.hpp"
+#include "agent/cli/single_command.hpp"
 #include "agent/cli/status_command.hpp"
 #include "agent/core/error.hpp"
 
@@ -34,6 +38,20 @@ ExitCode help_command(const Invocation& inv);
 const Flag k_root{"--root", "DIR", "act on the system in DIR (a mounted image, a test tree); default /"};
 const Flag k_config{"--config", "FILE", "read this kindling.yaml instead of ROOT/etc/kindling/kindling.yaml"};
 const Flag k_endpoint{"--imds-endpoint", "URL", "use this metadata endpoint instead of the configured ones"};
+
+constexpr std::string_view k_query_details =
+    "keys: instance_id, local_hostname, hostname, local_ipv4, region, availability_zone, instance_type,\n"
+    "ami_id, public_ssh_keys (one per line), meta_data (JSON), meta_data/PATH (a value, or JSON below it),\n"
+    "user_data (root only). Root reads /run/kindling/instance-data-sensitive.json, others instance-data.json.\n"
+    "exit status: 0 printed, 1 no such key, 64 bad command line, 66 no instance data yet,\n"
+    "70 instance data unreadable, 77 user_data asked for by a user other than root";
+
+constexpr std::string_view k_clean_details =
+    "removes /var/lib/kindling and /run/kindling; with --logs the two log files; with --seed\n"
+    "/etc/ssh/ssh_host_* (the ssh module makes new ones at first boot) and the content of /etc/machine-id\n"
+    "(systemd makes a new id at boot), and /var/lib/dbus/machine-id when it is a copy, not a link.\n"
+    "Never follows a symlink, never crosses into another filesystem.\n"
+    "exit status: 0 cleaned, 70 something could not be removed, 75 a boot is running";
 
 }  // namespace
 
@@ -59,7 +77,27 @@ const std::vector<CommandSpec>& commands() {
           {"--wait", "", "block until the final stage has ended"},
           {"--long", "", "show each stage and module with its duration and message"},
           {"--format", "FORMAT", "'text' (default) or 'json' (status.json as written)"}},
-         status_command},
+         status_command,
+         "exit status: 0 done (or not started), 1 error, 2 degraded, as `cloud-init status`; 70 status.json unreadable"},
+        {"query", "print instance data: metadata values, SSH keys, the metadata tree; user data for root", "[KEY]",
+         {k_root,
+          {"--all", "", "print all instance data as JSON"},
+          {"--list-keys", "", "list the keys (with KEY meta_data or meta_data/PATH: the paths below it)"}},
+         query_command, k_query_details},
+        {"analyze", "show how long each stage and module of the last boot took, slowest first", "",
+         {k_root}, analyze_command, "exit status: 0 shown, 66 no boot recorded, 70 status.json unreadable"},
+        {"clean", "forget this instance so the next boot is a first boot (before baking an AMI)", "",
+         {k_root,
+          {"--logs", "", "also remove /var/log/kindling.log and /var/log/kindling-output.log"},
+          {"--seed", "", "also remove the machine's identity: SSH host keys, /etc/machine-id content"}},
+         clean_command, k_clean_details},
+        {"single", "run one module now with this instance's stored cloud-config", "",
+         {{"--name", "MODULE", "the module to run (required)"},
+          {"--frequency", "FREQ", "always (ignore its semaphore), per-instance or once; default: its own"},
+          k_config, k_root},
+         single_command,
+         "exit status: 0 ran or skipped (already ran, no configuration), 1 failed, 64 unknown module, "
+         "66 no instance recorded yet, 70 stored state unreadable, 75 a boot is running"},
         {"schema", "validate user data files offline, or this instance's user data", "[FILE...]",
          {k_root, {"--system", "", "validate the user data stored for this instance"}}, schema_command},
         {"version", "print the version", "", {}, version_command},
@@ -112,7 +150,13 @@ std::string main_help() {
         out += left + std::string(c.summary) + "\n";
     }
     out += "\noptions for every command:\n" + flag_lines(global_flags());
-    out += "\nRun 'kindling COMMAND --help' for a command's options. Exit codes: see kindling(1).\n";
+    out += "\nexit codes:\n";
+    for (const ExitCodeDoc& doc : k_exit_codes) {
+        std::string left = "  " + std::to_string(to_int(doc.code));
+        left.resize(7, ' ');
+        out += left + std::string(doc.meaning) + "\n";
+    }
+    out += "\nRun 'kindling COMMAND --help' for a command's options; see kindling(1).\n";
     return out;
 }
 
@@ -122,6 +166,7 @@ std::string command_help(const CommandSpec& spec) {
                       std::string(spec.summary) + "\n";
     if (!spec.flags.empty()) out += "\noptions:\n" + flag_lines(spec.flags);
     out += "\n" + flag_lines(global_flags());
+    if (!spec.details.empty()) out += "\n" + std::string(spec.details) + "\n";
     return out;
 }
 

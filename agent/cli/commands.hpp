@@ -35,6 +35,7 @@ struct CommandSpec {
     std::string_view operands;  // "FILE..." for usage lines; empty if none
     std::vector<Flag> flags;
     ExitCode (*handler)(const Invocation&);
+    std::string_view details = {};  // more --help text: keys, exit codes (one paragraph)
 };
 
 const std::vector<CommandSpec>& commands();

@@ -37,6 +37,9 @@ inline constexpr std::size_t k_path_bytes = 4096;
 inline constexpr std::size_t k_name_bytes = 255;
 // Symlinks followed while resolving one path under the root (as the kernel's 40).
 inline constexpr int k_symlink_hops = 40;
+// Directory levels Root::remove_tree descends (kindling clean): Kindling's own
+// state is 5 levels deep; a deeper tree is not ours and must not exhaust the stack.
+inline constexpr int k_remove_tree_depth = 64;
 // A file read whole through system::Root (passwd, authorized_keys, a config):
 // such files are small; a user-controlled file (~/.ssh/authorized_keys) must not
 // be able to exhaust the agent's memory.

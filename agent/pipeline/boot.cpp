@@ -19,6 +19,9 @@ namespace {
 
 Poco::Logger& log() { return Poco::Logger::get("kindling.boot"); }
 
+// How long a second kindling waits for the one holding the lock.
+constexpr core::Millis k_lock_wait{30000};
+
 DefaultUser to_default_user(const config::DefaultUserConfig& c) {
     return DefaultUser{c.name, c.gecos, c.groups, c.sudo, c.shell, c.lock_passwd};
 }
@@ -140,33 +143,38 @@ std::optional<Prepared> prepare_init(const BootRequest& request, const config::A
     return prep;
 }
 
-// Final, step 1 when run on its own: read back what init stored.
-std::optional<Prepared> prepare_final(const config::AgentConfig& config, const Registry& registry,
-                                      system::Root& root, BootRecord& record, BootResult& result) {
+// Reads back what init stored: the instance, its info and the merged
+// cloud-config (problems with it go into `report`). Errors are "state: ...".
+Result<Prepared> load_stored(const Registry& registry, const system::Root& root, config::Report& report) {
     Prepared prep;
     auto id = current_instance_id(root, prep.paths);
-    if (!id) {
-        result = stop(record, root, prep.paths, "final", "state: " + id.error().message, BootResult::internal);
-        return std::nullopt;
-    }
+    if (!id) return fail("state: " + id.error().message);
     prep.paths.instance_dir = prep.paths.state_dir + "/instances/" + *id;
     auto text = root.read_file(prep.paths.instance_dir + "/instance-info.json");
     Result<InstanceInfo> info = !text ? std::unexpected(text.error())
                                 : !*text ? fail("instance-info.json missing (the init stage did not finish)")
                                          : instance_info_from_json(**text);
-    if (!info) {
-        result = stop(record, root, prep.paths, "final", "state: " + info.error().message, BootResult::internal);
-        return std::nullopt;
-    }
+    if (!info) return fail("state: " + info.error().message);
     prep.instance = std::move(*info);
-    config::Report report;
     auto stored = load_stored_cloud_config(root, prep.paths, report);
     prep.modules = parse_modules(registry, stored, report);
+    return prep;
+}
+
+// Final, step 1 when run on its own: read back what init stored.
+std::optional<Prepared> prepare_final(const Registry& registry, system::Root& root, BootRecord& record,
+                                      BootResult& result) {
+    config::Report report;
+    auto prep = load_stored(registry, root, report);
+    if (!prep) {
+        result = stop(record, root, Paths{}, "final", prep.error().message, BootResult::internal);
+        return std::nullopt;
+    }
     StageRecord& stage = *record.stage("final");
     for (const config::Entry& e : report.entries()) {
         (e.severity == config::Severity::error ? stage.errors : stage.warnings).push_back(e.format());
     }
-    return prep;
+    return std::move(*prep);
 }
 
 BootResult run_one_stage(std::string_view name, const std::vector<config::StageEntry>& entries,
@@ -213,7 +221,7 @@ BootResult boot(const BootRequest& request, const config::AgentConfig& config, c
                 system::Root& root, core::Clock& clock) {
     Paths paths;
     // 1. One kindling at a time; a second waits, then says who holds the lock.
-    auto lock = InstanceLock::acquire(root, paths.run_dir, clock, core::Millis(30000));
+    auto lock = InstanceLock::acquire(root, paths.run_dir, clock, k_lock_wait);
     if (!lock) {
         log().error(lock.error().message);
         return BootResult::busy;
@@ -243,7 +251,7 @@ BootResult boot(const BootRequest& request, const config::AgentConfig& config, c
         record.stages.push_back(StageRecord{"final", "running", now_ms(), 0, {}, {}, {}});
         save_status(root, paths, record);
         if (!prep) {
-            prep = prepare_final(config, registry, root, record, result);
+            prep = prepare_final(registry, root, record, result);
             if (!prep) return result;
         }
         result = worse(result, run_one_stage("final", config.final_stage, config, registry, root, clock, *prep, record));
@@ -253,6 +261,51 @@ BootResult boot(const BootRequest& request, const config::AgentConfig& config, c
     log().information("boot " + record.overall() + " (agent cpu " + std::to_string(record.agent.cpu_ms) + " ms, peak rss " +
                       std::to_string(record.agent.max_rss_kb / 1024) + " MiB)");
     return result;
+}
+
+SingleResult run_single(const SingleRequest& request, const config::AgentConfig& config, const Registry& registry,
+                        system::Root& root, core::Clock& clock) {
+    SingleResult out;
+    // 1. The module's kindling.yaml entry if it has one (its frequency), else a plain entry.
+    config::StageEntry entry{request.module, std::nullopt, config::OnError::continue_stage, {}};
+    for (const auto* stage : {&config.init_stage, &config.final_stage}) {
+        for (const config::StageEntry& e : *stage) {
+            if (e.module == request.module) entry = e;
+        }
+    }
+    config::Report plan_report;
+    std::vector<PlannedModule> plan = plan_stage(registry, {entry}, "single", plan_report);
+    if (plan_report.has_errors()) {
+        for (const config::Entry& e : plan_report.entries()) out.problems.push_back(e.format());
+        out.result = BootResult::config_error;
+        return out;
+    }
+    if (request.frequency) plan.front().frequency = *request.frequency;
+    // 2. One kindling at a time, as for a boot.
+    Paths lock_paths;
+    auto lock = InstanceLock::acquire(root, lock_paths.run_dir, clock, k_lock_wait);
+    if (!lock) {
+        out.problems.push_back(lock.error().message);
+        out.result = BootResult::busy;
+        return out;
+    }
+    // 3. What init stored, as the final stage reads it.
+    config::Report report;
+    auto prep = load_stored(registry, root, report);
+    if (!prep) {
+        out.problems.push_back(prep.error().message);
+        out.result = BootResult::internal;
+        return out;
+    }
+    for (const config::Entry& e : report.entries()) out.problems.push_back(e.format());
+    // 4. Run it through the stage runner: semaphores, the one catch, one log line.
+    DefaultUser user = to_default_user(config.default_user);
+    Semaphores semaphores(root, prep->paths.state_dir, prep->paths.instance_dir);
+    StageInputs inputs{prep->instance, user, prep->paths, root, clock, std::chrono::seconds(config.child_timeout_seconds)};
+    StageRecord done = run_stage("single", plan, prep->modules, semaphores, inputs);
+    out.record = done.modules.front();
+    out.result = out.record->state == ModuleState::failed ? BootResult::module_failed : BootResult::done;
+    return out;
 }
 
 }  // namespace kindling::pipeline

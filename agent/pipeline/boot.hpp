@@ -9,7 +9,9 @@
 
 #include "agent/config/agent_config.hpp"
 #include "agent/core/deadline.hpp"
+#include "agent/pipeline/module_spec.hpp"
 #include "agent/pipeline/registry.hpp"
+#include "agent/pipeline/status.hpp"
 #include "agent/system/root.hpp"
 
 namespace kindling::pipeline {
@@ -33,5 +35,24 @@ struct BootRequest {
 
 BootResult boot(const BootRequest& request, const config::AgentConfig& config, const Registry& registry,
                 system::Root& root, core::Clock& clock);
+
+// `kindling single`: one module, now, with what init stored (instance info and
+// merged cloud-config), as the final stage reads them back. Its frequency is
+// `frequency` if given, else its kindling.yaml entry's, else its own; the
+// semaphore is honoured (always: none). Holds the boot lock; status.json is
+// left as the boot wrote it.
+struct SingleRequest {
+    std::string module;
+    std::optional<Frequency> frequency;
+};
+
+struct SingleResult {
+    BootResult result = BootResult::done;  // done (ran or skipped), module_failed, internal, busy
+    std::optional<ModuleRecord> record;    // the module's outcome when it got that far
+    std::vector<std::string> problems;     // why it could not run, or cloud-config warnings
+};
+
+SingleResult run_single(const SingleRequest& request, const config::AgentConfig& config, const Registry& registry,
+                        system::Root& root, core::Clock& clock);
 
 }  // namespace kindling::pipeline

@@ -6,10 +6,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <tuple>
@@ -109,6 +111,83 @@ Result<void> fsync_dir(const core::Fd& dir, const std::string& where) {
     return {};
 }
 
+
+// Where an entry lives: its device and mount id (statx STATX_MNT_ID, so a bind
+// mount of the same filesystem counts as another mount), without following it.
+struct Placement {
+    dev_t dev = 0;
+    std::uint64_t mount_id = 0;
+    bool has_mount_id = false;
+    mode_t mode = 0;
+    ino_t ino = 0;
+};
+
+Result<std::optional<Placement>> placement_of(int dir, const char* name, const std::string& where) {
+    struct statx stx {};
+    if (::statx(dir, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx) != 0) {
+        if (errno == ENOENT) return std::optional<Placement>{};
+        return fail(errno_message(where, "stat", errno));
+    }
+    Placement p;
+    p.dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+    p.has_mount_id = (stx.stx_mask & STATX_MNT_ID) != 0;
+    p.mount_id = stx.stx_mnt_id;
+    p.mode = stx.stx_mode;
+    p.ino = stx.stx_ino;
+    return std::optional<Placement>(p);
+}
+
+bool same_mount(const Placement& a, const Placement& b) {
+    return a.dev == b.dev && (!a.has_mount_id || !b.has_mount_id || a.mount_id == b.mount_id);
+}
+
+// Removes everything inside the directory `dir` (O_RDONLY|O_DIRECTORY), which
+// is at `where` on mount `mount`; see Root::remove_tree.
+Result<void> empty_directory(const core::Fd& dir, const Placement& mount, const std::string& where, int depth) {
+    if (depth > limits::k_remove_tree_depth) {
+        return fail(in_quotes(where) + ": more than " + std::to_string(limits::k_remove_tree_depth) +
+                    " levels deep, refusing to remove");
+    }
+    std::vector<std::string> names;
+    {
+        core::Fd listing(::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!listing.valid()) return fail(errno_message(where, "open", errno));
+        std::unique_ptr<DIR, int (*)(DIR*)> stream(::fdopendir(listing.get()), ::closedir);
+        if (!stream) return fail(errno_message(where, "opendir", errno));
+        std::ignore = listing.release();  // owned by `stream` now
+        errno = 0;
+        while (struct dirent* e = ::readdir(stream.get())) {
+            std::string name = e->d_name;
+            if (name != "." && name != "..") names.push_back(std::move(name));
+        }
+        if (errno != 0) return fail(errno_message(where, "readdir", errno));
+    }
+    for (const std::string& name : names) {
+        const std::string child_where = (where == "/" ? "" : where) + "/" + name;
+        auto p = placement_of(dir.get(), name.c_str(), child_where);
+        if (!p) return std::unexpected(p.error());
+        if (!*p) continue;
+        if (S_ISDIR((*p)->mode)) {
+            if (!same_mount(**p, mount)) {
+                return fail(in_quotes(child_where) + ": is on another filesystem (a mount point), refusing to remove");
+            }
+            core::Fd child(::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!child.valid()) return fail(errno_message(child_where, "open", errno));
+            struct stat st {};
+            if (::fstat(child.get(), &st) != 0) return fail(errno_message(child_where, "stat", errno));
+            if (st.st_ino != (*p)->ino || st.st_dev != (*p)->dev) {
+                return fail(in_quotes(child_where) + ": replaced while removing it");
+            }
+            if (auto r = empty_directory(child, mount, child_where, depth + 1); !r) return r;
+            if (::unlinkat(dir.get(), name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+                return fail(errno_message(child_where, "rmdir", errno));
+            }
+        } else if (::unlinkat(dir.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
+            return fail(errno_message(child_where, "unlink", errno));
+        }
+    }
+    return {};
+}
 }  // namespace
 
 Root::Root(std::filesystem::path dir, ProcessRunner& runner) : m_dir(std::move(dir)), m_runner(&runner) {}
@@ -238,6 +317,29 @@ Result<void> Root::remove(std::string_view path) {
     if (S_ISDIR((*st)->st_mode)) return fail(in_quotes(r->where) + ": is a directory");
     if (::unlinkat(r->parent.get(), r->name.c_str(), 0) != 0 && errno != ENOENT) {
         return fail(errno_message(r->where, "unlink", errno));
+    }
+    return fsync_dir(r->parent, r->where);
+}
+
+Result<void> Root::remove_tree(std::string_view path) {
+    auto r = resolve_under(m_dir, path, LastComponent::keep);
+    if (!r) return std::unexpected(r.error());
+    if (r->found == Found::no_parent) return {};
+    if (r->name.empty()) return fail("'/': is the root directory");
+    auto self = placement_of(r->parent.get(), r->name.c_str(), r->where);
+    if (!self) return std::unexpected(self.error());
+    if (!*self) return {};
+    if (!S_ISDIR((*self)->mode)) return remove(path);
+    auto parent = placement_of(r->parent.get(), "", r->where);
+    if (!parent) return std::unexpected(parent.error());
+    if (!*parent || !same_mount(**self, **parent)) {
+        return fail(in_quotes(r->where) + ": is on another filesystem (a mount point), refusing to remove");
+    }
+    core::Fd dir(::openat(r->parent.get(), r->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.valid()) return fail(errno_message(r->where, "open", errno));
+    if (auto e = empty_directory(dir, **self, r->where, 1); !e) return e;
+    if (::unlinkat(r->parent.get(), r->name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        return fail(errno_message(r->where, "rmdir", errno));
     }
     return fsync_dir(r->parent, r->where);
 }

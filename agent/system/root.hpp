@@ -86,6 +86,12 @@ public:
     [[nodiscard]] Result<void> ensure_dir(std::string_view path, FileMode mode);
     // Removes a file or symlink (not a directory); a missing path is success.
     [[nodiscard]] Result<void> remove(std::string_view path);
+    // rm -r: removes `path` and, if it is a directory, everything below it; a
+    // missing path is success. Never follows a symlink (a link is removed, not
+    // its target) and never crosses into another filesystem: a directory on
+    // another device (a mount point) is an error and is left as it is, with
+    // whatever was removed before it. At most limits::k_remove_tree_depth levels.
+    [[nodiscard]] Result<void> remove_tree(std::string_view path);
     // Atomically points `path` at `target` (replaces what was there).
     [[nodiscard]] Result<void> symlink(std::string_view target, std::string_view path);
     // Sets mode and owner of an existing file or directory without following a
