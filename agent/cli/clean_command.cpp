@@ -2,7 +2,10 @@
 // in progress is never cleaned under its feet.
 #include "agent/cli/clean_command.hpp"
 
+#include <sys/stat.h>
+
 #include <iostream>
+#include <optional>
 
 #include "agent/cli/boot_commands.hpp"
 #include "agent/pipeline/instance_state.hpp"
