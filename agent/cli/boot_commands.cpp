@@ -23,6 +23,21 @@ Poco::Logger& log() { return Poco::Logger::get("kindling.cli"); }
 
 constexpr const char* k_config_path = "/etc/kindling/kindling.yaml";
 
+ExitCode boot_with(const Invocation& inv, pipeline::StageSelection stages) {
+    auto dir = root_dir(inv);
+    if (!dir) return ExitCode::usage;
+    system::ChildRunner runner(std::filesystem::path(*dir) / "var/log/kindling-output.log");
+    system::Root root(*dir, runner);
+    add_file_logging(root);
+    auto config = load_config(inv, root);
+    if (!config) return ExitCode::config;
+    core::RealClock clock;
+    pipeline::BootRequest request{stages, inv.value("--imds-endpoint")};
+    return exit_code_of(pipeline::boot(request, *config, modules::builtin_registry(), root, clock));
+}
+
+}  // namespace
+
 ExitCode exit_code_of(pipeline::BootResult r) {
     switch (r) {
         case pipeline::BootResult::done:
@@ -42,21 +57,6 @@ ExitCode exit_code_of(pipeline::BootResult r) {
     }
     return ExitCode::internal;
 }
-
-ExitCode boot_with(const Invocation& inv, pipeline::StageSelection stages) {
-    auto dir = root_dir(inv);
-    if (!dir) return ExitCode::usage;
-    system::ChildRunner runner(std::filesystem::path(*dir) / "var/log/kindling-output.log");
-    system::Root root(*dir, runner);
-    add_file_logging(root);
-    auto config = load_config(inv, root);
-    if (!config) return ExitCode::config;
-    core::RealClock clock;
-    pipeline::BootRequest request{stages, inv.value("--imds-endpoint")};
-    return exit_code_of(pipeline::boot(request, *config, modules::builtin_registry(), root, clock));
-}
-
-}  // namespace
 
 std::optional<std::string> root_dir(const Invocation& inv) {
     std::string dir = inv.value("--root").value_or("/");

@@ -7,6 +7,7 @@
 
 #include "agent/cli/commands.hpp"
 #include "agent/config/agent_config.hpp"
+#include "agent/pipeline/boot.hpp"
 #include "agent/system/root.hpp"
 
 namespace kindling::cli {
@@ -15,6 +16,9 @@ ExitCode run_command(const Invocation& inv);
 ExitCode init_command(const Invocation& inv);
 ExitCode final_command(const Invocation& inv);
 ExitCode schema_command(const Invocation& inv);
+
+// The exit code for a pipeline result (boot and single).
+ExitCode exit_code_of(pipeline::BootResult r);
 
 // --root (default "/"), checked to be an existing directory; nullopt after
 // printing why not.

@@ -97,7 +97,7 @@ const std::vector<CommandSpec>& commands() {
           k_config, k_root},
          single_command,
          "exit status: 0 ran or skipped (already ran, no configuration), 1 failed, 64 unknown module, "
-         "66 no instance recorded yet, 70 stored state unreadable, 75 a boot is running"},
+         "66 no instance recorded yet, 70 stored state unreadable, 75 a boot is running, 78 kindling.yaml invalid"},
         {"schema", "validate user data files offline, or this instance's user data", "[FILE...]",
          {k_root, {"--system", "", "validate the user data stored for this instance"}}, schema_command},
         {"version", "print the version", "", {}, version_command},

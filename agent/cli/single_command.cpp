@@ -68,21 +68,7 @@ ExitCode single_command(const Invocation& inv) {
     pipeline::SingleResult result = pipeline::run_single(request, *config, registry, root, clock);
     for (const std::string& p : result.problems) std::cerr << "kindling single: " << p << "\n";
     if (result.record) std::cout << outcome_line(*result.record) << "\n";
-    switch (result.result) {
-        case pipeline::BootResult::done:
-        case pipeline::BootResult::degraded:
-            return ExitCode::ok;
-        case pipeline::BootResult::module_failed:
-            return ExitCode::error;
-        case pipeline::BootResult::config_error:
-            return ExitCode::config;
-        case pipeline::BootResult::busy:
-            return ExitCode::busy;
-        case pipeline::BootResult::imds_error:
-        case pipeline::BootResult::internal:
-            return ExitCode::internal;
-    }
-    return ExitCode::internal;
+    return exit_code_of(result.result);
 }
 
 }  // namespace kindling::cli

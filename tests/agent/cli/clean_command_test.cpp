@@ -32,9 +32,8 @@ void plant_machine(const ScratchRoot& root) {
     root.symlink("/etc/machine-id", "/var/lib/dbus/machine-id");
 }
 
-test::ProgramRun clean(const ScratchRoot& root, std::vector<std::string> args = {}) {
-    args.insert(args.begin(), {"clean", "--root", root.path().string()});
-    return test::run_kindling(args);
+test::ProgramRun clean(const ScratchRoot& root, const std::vector<std::string>& args = {}) {
+    return test::kindling_on(root, "clean", args);
 }
 
 }  // namespace

@@ -21,9 +21,8 @@ cli::QueryAnswer ask(const std::string& key, Reader reader = Reader::root) {
     return cli::answer_query(reader == Reader::root ? k_sensitive : k_redacted, {QueryRequest::Mode::key, key}, reader);
 }
 
-test::ProgramRun query(const ScratchRoot& root, std::vector<std::string> args) {
-    args.insert(args.begin(), {"query", "--root", root.path().string()});
-    return test::run_kindling(args);
+test::ProgramRun query(const ScratchRoot& root, const std::vector<std::string>& args = {}) {
+    return test::kindling_on(root, "query", args);
 }
 
 // Runs kindling as nobody (setpriv drops uid, gid and groups before exec).

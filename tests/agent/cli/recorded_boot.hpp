@@ -11,6 +11,7 @@
 #include "agent/pipeline/status.hpp"
 #include "agent/system/process.hpp"
 #include "agent/system/root.hpp"
+#include "tests/support/run_kindling.hpp"
 #include "tests/support/scratch_root.hpp"
 
 namespace kindling::test {
@@ -91,6 +92,12 @@ inline void plant_status(const ScratchRoot& root, const pipeline::BootRecord& re
 inline void plant_boot(const ScratchRoot& root, const std::string& final_state = "done") {
     plant_instance(root);
     plant_status(root, recorded_record(final_state));
+}
+
+// Runs `kindling COMMAND --root ROOT ARGS...`.
+inline ProgramRun kindling_on(const ScratchRoot& root, const std::string& command, std::vector<std::string> args = {}) {
+    args.insert(args.begin(), {command, "--root", root.path().string()});
+    return run_kindling(args);
 }
 
 }  // namespace kindling::test

@@ -11,9 +11,8 @@ using kindling::test::ScratchRoot;
 
 namespace {
 
-test::ProgramRun single(const ScratchRoot& root, std::vector<std::string> args) {
-    args.insert(args.begin(), {"single", "--root", root.path().string()});
-    return test::run_kindling(args);
+test::ProgramRun single(const ScratchRoot& root, const std::vector<std::string>& args = {}) {
+    return test::kindling_on(root, "single", args);
 }
 
 const std::string k_sem = "/var/lib/kindling/instances/i-0123456789abcdef0/sem/set_hostname";

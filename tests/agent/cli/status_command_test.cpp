@@ -14,9 +14,8 @@ using kindling::test::ScratchRoot;
 
 namespace {
 
-test::ProgramRun status(const ScratchRoot& root, std::vector<std::string> args = {}) {
-    args.insert(args.begin(), {"status", "--root", root.path().string()});
-    return test::run_kindling(args);
+test::ProgramRun status(const ScratchRoot& root, const std::vector<std::string>& args = {}) {
+    return test::kindling_on(root, "status", args);
 }
 
 }  // namespace
