@@ -27,20 +27,22 @@ TEST_CASE("kindling single runs a module with the stored cloud-config, then hono
     auto first = single(root, {"--name", "set_hostname"});
     INFO(first.err);
     CHECK(first.exit_code == 0);
-    CHECK(first.out == "module set_hostname: ran (hostname web-01 written to /etc/hostname)\n");
+    CHECK(first.out == "module set_hostname: ran (hostname set to web-01 in /etc/hostname)\n");
     CHECK(root.read("/etc/hostname") == "web-01\n");
     CHECK(root.exists(k_sem));
 
-    root.write("/etc/hostname", "changed-by-hand\n");
+    // A new stored hostname: the semaphore keeps it from running again...
+    root.write("/var/lib/kindling/instances/i-0123456789abcdef0/cloud-config.yaml", "hostname: web-02\n", 0600);
     auto second = single(root, {"--name", "set_hostname"});
     CHECK(second.exit_code == 0);
     CHECK(second.out == "module set_hostname: skipped (per-instance, already ran for i-0123456789abcdef0)\n");
-    CHECK(root.read("/etc/hostname") == "changed-by-hand\n");
+    CHECK(root.read("/etc/hostname") == "web-01\n");
 
+    // ...unless --frequency always.
     auto forced = single(root, {"--name", "set_hostname", "--frequency", "always"});
     CHECK(forced.exit_code == 0);
-    CHECK(forced.out == "module set_hostname: ran (hostname web-01 written to /etc/hostname)\n");
-    CHECK(root.read("/etc/hostname") == "web-01\n");
+    CHECK(forced.out == "module set_hostname: ran (hostname set to web-02 in /etc/hostname)\n");
+    CHECK(root.read("/etc/hostname") == "web-02\n");
     // It never touches the boot's record.
     CHECK_FALSE(root.exists("/run/kindling/status.json"));
 }
