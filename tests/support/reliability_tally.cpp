@@ -72,6 +72,8 @@ public:
     }
 };
 
+CATCH_REGISTER_LISTENER(Listener)
+
 }  // namespace
 
 void tried(Kind kind, std::size_t n) {
@@ -80,5 +82,3 @@ void tried(Kind kind, std::size_t n) {
 }
 
 }  // namespace kindling::test::tally
-
-CATCH_REGISTER_LISTENER(kindling::test::tally::Listener)
