@@ -18,6 +18,7 @@ fake_imds::Options imds_options(const BootOptions& o) {
 
 BootFixture::BootFixture(BootOptions options) : root(ScratchRoot::with_usr()), imds(imds_options(options)) {
     imds.start();
+    root.mkdir("/var/tmp", 01777);  // where the tests' commands leave their traces
     config_path = root.host("/tmp/kindling-test.yaml").string();
     std::ofstream(config_path) << "imds:\n  endpoints: [\"" << imds.url() << "\"]\n  deadline_seconds: "
                                << options.deadline_seconds

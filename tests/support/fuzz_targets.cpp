@@ -78,15 +78,23 @@ std::string merge(std::string_view bytes) {
     const std::string header = eol == std::string::npos ? text : text.substr(0, eol);
     const std::string body = eol == std::string::npos ? std::string() : text.substr(eol + 1);
     std::ignore = userdata::parse_merge_how(header);
-    std::vector<YAML::Node> docs;
-    try {
-        docs = YAML::LoadAll(body);
-    } catch (const YAML::Exception&) {
-        return "";
-    }
+    // One YAML::Load per "---"-separated document, as each MIME part is loaded
+    // on its own. Not YAML::LoadAll: yaml-cpp 0.7's LoadAll allocates without
+    // end on some broken streams (tests/fuzz/regressions/merge/loadall-*);
+    // Kindling never calls it.
     std::vector<userdata::CloudConfigDoc> parts;
-    for (std::size_t i = 0; i < docs.size() && i < 8; ++i) {
-        parts.push_back({"user-data part " + std::to_string(i + 1), docs[i], i % 2 == 0 ? header : ""});
+    std::size_t start = 0;
+    while (start <= body.size() && parts.size() < 8) {
+        std::size_t end = body.find("\n---\n", start);
+        const std::string one = body.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        try {
+            const std::size_t i = parts.size();
+            parts.push_back({"user-data part " + std::to_string(i + 1), YAML::Load(one), i % 2 == 0 ? header : ""});
+        } catch (const YAML::Exception&) {
+            // a broken part is skipped, as merge_cloud_config_parts does
+        }
+        if (end == std::string::npos) break;
+        start = end + 5;
     }
     userdata::Merged merged = userdata::merge_cloud_configs(parts);
     if (!merged.config.IsMap()) return "merged cloud-config is not a mapping";
