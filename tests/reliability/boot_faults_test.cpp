@@ -60,7 +60,7 @@ TEST_CASE("a read-only /etc fails the boot with the path and the reason, old fil
     CHECK(r.err.find("module set_hostname: failed: ") != std::string::npos);
     CHECK(boot.root.read("/etc/motd") == "old motd\n");
     CHECK(boot.root.read("/etc/hostname") == "old-name\n");
-    CHECK(boot.root.read("/run/kindling/status.json").find("\"status\" : \"error\"") != std::string::npos);
+    CHECK(boot.root.read("/run/kindling/status.json").find("\"status\": \"error\"") != std::string::npos);
 }
 
 TEST_CASE("a full filesystem under a replaced file keeps the old file and leaves no temporary",

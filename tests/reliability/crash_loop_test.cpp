@@ -218,7 +218,7 @@ TEST_CASE("SIGKILL at any point of a first boot, then a reboot, leaves the tree 
             auto rerun = boot.run({}, Isolation::pid_namespace);
             INFO(rerun.err);
             CHECK(rerun.exit_code == 0);
-            CHECK(boot.root.read("/run/kindling/status.json").find("\"status\" : \"done\"") != std::string::npos);
+            CHECK(boot.root.read("/run/kindling/status.json").find("\"status\": \"done\"") != std::string::npos);
 
             std::vector<std::string> temporaries;
             Tree actual = snapshot(boot.root, temporaries);

@@ -4,6 +4,8 @@
 // the limit, and nothing is half-applied.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "agent/core/limits.hpp"
 #include "tests/support/boot_fixture.hpp"
 #include "tests/support/reliability_tally.hpp"
@@ -52,7 +54,7 @@ TEST_CASE("user data at exactly the size cap is accepted", "[integration][reliab
     CHECK(boot.root.exists("/var/tmp/ran"));
 }
 
-TEST_CASE("a hostname past 253 characters is refused by name and /etc/hostname is kept",
+TEST_CASE("a hostname past 253 characters is refused by name; warn policy falls back to the metadata name",
           "[integration][reliability][limits]") {
     BootFixture boot(boot_with("#cloud-config\nhostname: " + std::string(300, 'a') + "\n"));
     boot.root.write("/etc/hostname", "old-name\n");
@@ -61,39 +63,47 @@ TEST_CASE("a hostname past 253 characters is refused by name and /etc/hostname i
     auto r = boot.run();
     INFO(r.err);
     CHECK(r.exit_code == 2);
-    CHECK(r.err.find("is not a valid hostname: 300 characters (at most 253)") != std::string::npos);
-    CHECK(boot.root.read("/etc/hostname") == "old-name\n");
+    CHECK(r.err.find("user-data part 1, line 2, column 11: hostname: '" + std::string(300, 'a') +
+                     "' is not a valid hostname: 300 characters (at most 253), skipped") != std::string::npos);
+    // cloud-init's meaning: the bad key is dropped, the rest of the boot applies.
+    CHECK(boot.root.read("/etc/hostname") == "ip-172-16-34-43\n");
 }
 
-TEST_CASE("a single hostname label past the kernel's 64 bytes fails set_hostname by name",
+TEST_CASE("a hostname label past 63 characters is refused by name; strict policy changes nothing",
           "[integration][reliability][limits]") {
-    BootFixture boot(boot_with("#cloud-config\nhostname: " + std::string(70, 'b') + "\n"));
+    BootOptions o = boot_with("#cloud-config\nhostname: " + std::string(70, 'b') + "\n");
+    o.extra_config = "user_data: {policy: strict}\n";
+    BootFixture boot(o);
     boot.root.write("/etc/hostname", "old-name\n");
     test::tally::tried(Kind::hostile_input);
 
     auto r = boot.run();
     INFO(r.err);
-    CHECK(r.exit_code != 0);
-    CHECK(r.err.find(std::string(70, 'b')) != std::string::npos);
-    CHECK(r.err.find("64") != std::string::npos);
+    CHECK(r.exit_code == 78);
+    CHECK(r.err.find("label '" + std::string(70, 'b') + "' is longer than 63 characters") != std::string::npos);
+    CHECK(r.err.find("pipeline: module") == std::string::npos);
     CHECK(boot.root.read("/etc/hostname") == "old-name\n");
 }
 
-TEST_CASE("write_files paths past NAME_MAX or PATH_MAX fail by name and write nothing",
+TEST_CASE("write_files paths past NAME_MAX or PATH_MAX fail validation by name and create nothing",
           "[integration][reliability][limits]") {
-    const std::string long_name = "/etc/" + std::string(limits::k_name_bytes + 1, 'n');
-    std::string long_path = "/etc";
+    const std::string long_name = "/etc/app/" + std::string(limits::k_name_bytes + 1, 'n');
+    std::string long_path = "/etc/deep";
     while (long_path.size() <= limits::k_path_bytes) long_path += "/" + std::string(200, 'p');
     BootFixture boot(boot_with("#cloud-config\nwrite_files:\n"
-                               "  - path: /etc/ok.conf\n    content: ok\n"
+                               "  - path: /etc/app/ok.conf\n    content: ok\n"
                                "  - path: " + long_name + "\n    content: x\n"
                                "  - path: " + long_path + "\n    content: x\n"));
     test::tally::tried(Kind::hostile_input, 2);
 
     auto r = boot.run();
     INFO(r.err);
-    CHECK(r.exit_code != 0);
-    CHECK(r.err.find("name longer than 255 bytes") != std::string::npos);
-    CHECK(r.err.find("path longer than 4096 bytes") != std::string::npos);
-    CHECK_FALSE(boot.root.exists("/etc/ok.conf"));
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("line 5, column 11: write_files[1].path: '" + std::string(32, 'n') +
+                     "...' is longer than 255 bytes (a file name)") != std::string::npos);
+    CHECK(r.err.find("line 7, column 11: write_files[2].path: path is longer than 4096 bytes") != std::string::npos);
+    // The section is invalid as a whole: not even the valid entry or a parent directory.
+    CHECK(r.err.find("module write_files: skipped (no configuration)") != std::string::npos);
+    CHECK_FALSE(boot.root.exists("/etc/app"));
+    CHECK_FALSE(boot.root.exists("/etc/deep"));
 }

@@ -1,7 +1,8 @@
 // Two kindling runs on one root: the second waits for the instance lock
 // (pipeline::InstanceLock, <run_dir>/kindling.lock) and runs only after the
 // first is done, or gives up after 30 s naming the holder's pid with exit 75.
-// Modules never run in both at once.
+// Modules never run in both at once. The first run is held inside runcmd by a
+// command that waits for the test's signal, so nothing depends on timing.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -64,30 +65,33 @@ TEST_CASE("a second kindling gives up after 30 s naming the pid that holds the l
     BootOptions o;
     o.init_stage = "[set_hostname]";
     o.final_stage = "[runcmd]";
-    o.user_data = "#cloud-config\nhostname: first-run\nruncmd:\n  - echo ran >> /var/tmp/runs\n";
-    o.deadline_seconds = 120;
+    // The first run holds the lock inside runcmd until the test releases it.
+    o.user_data = "#cloud-config\nhostname: first-run\nruncmd:\n"
+                  "  - echo ran >> /var/tmp/runs\n"
+                  "  - touch /var/tmp/holding; while [ ! -e /var/tmp/release ]; do sleep 0.1; done\n";
     BootFixture boot(o);
-    // The first run hangs on IMDS (accepted, never answered) while holding the lock.
-    boot.imds.update_faults([](fake_imds::Faults& f) { f.hang = true; });
     auto first = std::async(std::launch::async, [&] { return boot.run(); });
-    REQUIRE(wait_for([&] { return !boot.imds.requests().empty(); }));
-    const std::string holder = boot.root.read("/run/kindling/kindling.lock");
-    REQUIRE(!holder.empty());
+    REQUIRE(wait_for([&] { return boot.root.exists("/var/tmp/holding"); }));
+    std::string holder = boot.root.read("/run/kindling/kindling.lock");
+    REQUIRE(holder.size() > 1);
+    holder.pop_back();  // "PID\n"
     const std::string status_before = boot.root.read("/run/kindling/status.json");
+    const std::size_t requests_before = boot.imds.requests().size();
 
     auto second = boot.run();
     test::tally::tried(Kind::fault_injected);
     CHECK(second.exit_code == 75);
-    CHECK(second.err.find("another kindling is running (pid " + holder.substr(0, holder.size() - 1) +
-                          "), gave up waiting after 30 s") != std::string::npos);
+    CHECK(second.err.find("another kindling is running (pid " + holder + "), gave up waiting after 30 s") !=
+          std::string::npos);
     // The pid named is the first kindling's.
-    CHECK(std::filesystem::read_symlink("/proc/" + holder.substr(0, holder.size() - 1) + "/exe") ==
-          std::filesystem::path(KINDLING_BINARY));
-    CHECK(second.err.find("module ") == std::string::npos);
+    CHECK(std::filesystem::read_symlink("/proc/" + holder + "/exe") == std::filesystem::path(KINDLING_BINARY));
+    // It asked IMDS nothing, ran nothing and left the first run's status alone.
+    CHECK(boot.imds.requests().size() == requests_before);
+    CHECK(second.err.find("pipeline: module") == std::string::npos);
     CHECK(boot.root.read("/run/kindling/status.json") == status_before);
 
     // Released, the first completes alone: everything ran exactly once.
-    boot.imds.update_faults([](fake_imds::Faults& f) { f.hang = false; });
+    boot.root.write("/var/tmp/release", "");
     auto first_run = first.get();
     INFO(first_run.err);
     CHECK(first_run.exit_code == 0);

@@ -19,6 +19,11 @@ fake_imds::Options imds_options(const BootOptions& o) {
 BootFixture::BootFixture(BootOptions options) : root(ScratchRoot::with_usr()), imds(imds_options(options)) {
     imds.start();
     root.mkdir("/var/tmp", 01777);  // where the tests' commands leave their traces
+    // What an EC2 image sets for account creation and chpasswd.
+    root.write("/etc/login.defs",
+               "UID_MIN 1000\nUID_MAX 60000\nSYS_UID_MIN 100\nSYS_UID_MAX 999\nGID_MIN 1000\nGID_MAX 60000\n"
+               "SYS_GID_MIN 100\nSYS_GID_MAX 999\nUSERGROUPS_ENAB yes\nHOME_MODE 0700\nENCRYPT_METHOD SHA512\n");
+    root.write("/etc/pam.d/chpasswd", "password required pam_unix.so sha512\n");
     config_path = root.host("/tmp/kindling-test.yaml").string();
     std::ofstream(config_path) << "imds:\n  endpoints: [\"" << imds.url() << "\"]\n  deadline_seconds: "
                                << options.deadline_seconds

@@ -1,5 +1,5 @@
 // BootFixture: one instance for a whole-program test: a ScratchRoot with the
-// host's /usr bound read-only, the fake IMDS on 127.0.0.1 serving the bundled
+// host's /usr bound read-only and an image's login.defs and pam.d/chpasswd, the fake IMDS on 127.0.0.1 serving the bundled
 // AEMM metadata and the given user data, and a kindling.yaml pointing at it.
 // run() starts the real `kindling run` on that root. With Isolation::pid_namespace
 // kindling runs as init of its own PID namespace, so a SIGKILL takes its
