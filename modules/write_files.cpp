@@ -230,6 +230,19 @@ std::optional<FileEntry> parse_entry(const config::Node& n, config::Report& repo
             std::string p = std::filesystem::path("/" + *text).lexically_normal().string();
             while (p.size() > 1 && p.back() == '/') p.pop_back();
             entry.path = p;
+            // Checked here, not when writing, so an entry past PATH_MAX or
+            // NAME_MAX fails validation and nothing (not even a parent
+            // directory) is created.
+            if (p.size() > limits::k_path_bytes) {
+                path.error(report, "path is longer than " + std::to_string(limits::k_path_bytes) + " bytes");
+            }
+            for (const auto& name : std::filesystem::path(p)) {
+                if (name.native().size() > limits::k_name_bytes) {
+                    path.error(report, "'" + name.native().substr(0, 32) + "...' is longer than " +
+                                           std::to_string(limits::k_name_bytes) + " bytes (a file name)");
+                    break;
+                }
+            }
         }
     }
     if (auto content = parse_content(n, report)) {

@@ -281,7 +281,9 @@ private:
                 content = entry;
             } else if (entry.IsMap()) {
                 fields = entry;
-                content = entry["content"];
+                // A const map's missing key is an invalid node that cannot be
+                // assigned (YAML::InvalidNode); no content is empty content.
+                if (const YAML::Node found = entry["content"]; found.IsDefined()) content = found;
             } else {
                 m_out.warnings.push_back(entry_where + " is neither text nor a mapping; not applied");
                 continue;

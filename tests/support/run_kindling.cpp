@@ -30,6 +30,13 @@ ProgramRun run_program(const std::filesystem::path& binary, const std::vector<st
                           : bp::child(bp::exe = binary.string(), bp::args = args, env, bp::std_in < bp::null,
                                       bp::std_out > out, bp::std_err > err, io);
     ProgramRun run;
+    if (options.kill_after && options.kill_after < options.timeout) {
+        io.run_for(*options.kill_after);
+        if (!io.stopped()) {
+            run.killed = true;
+            ::kill(child.id(), SIGKILL);
+        }
+    }
     io.run_for(options.timeout);
     if (!io.stopped()) {
         run.timed_out = true;

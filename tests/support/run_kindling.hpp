@@ -19,12 +19,16 @@ struct ProgramRun {
     std::string out;
     std::string err;
     bool timed_out = false;
+    bool killed = false;  // SIGKILLed at RunOptions::kill_after
 };
 
 struct RunOptions {
     std::map<std::string, std::string> env;  // added to (or replacing in) the inherited environment
     std::optional<std::string> stdin_data;   // else stdin is /dev/null
     std::chrono::seconds timeout{120};
+    // SIGKILL the child this long after it started (crash tests); nothing else
+    // is sent, so it gets no chance to clean up.
+    std::optional<std::chrono::milliseconds> kill_after;
 };
 
 // Runs `binary` with `args` (argv[1..]).
