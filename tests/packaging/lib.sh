@@ -27,7 +27,9 @@ check() {
     echo "PASS $name"
     checks_passed=$((checks_passed + 1))
   else
-    echo "FAIL $name (command failed: $*)"
+    local command="$*"
+    [ ${#command} -le 120 ] || command="${command:0:117}..."
+    echo "FAIL $name (command failed: $command)"
     checks_failed=$((checks_failed + 1))
   fi
 }
