@@ -10,8 +10,7 @@ checks_failed=0
 check_equal() {
   local name=$1 expected=$2 actual=$3
   if [ "$expected" == "$actual" ]; then
-    echo "PASS $name"
-    checks_passed=$((checks_passed + 1))
+    pass "$name"
   else
     echo "FAIL $name"
     diff -u --label expected --label actual <(printf '%s\n' "$expected") <(printf '%s\n' "$actual") | sed 's/^/    /' || true
@@ -24,8 +23,7 @@ check() {
   local name=$1
   shift
   if "$@" >/dev/null 2>&1; then
-    echo "PASS $name"
-    checks_passed=$((checks_passed + 1))
+    pass "$name"
   else
     local command="$*"
     [ ${#command} -le 120 ] || command="${command:0:117}..."
@@ -34,7 +32,13 @@ check() {
   fi
 }
 
-# fail NAME REASON: a check that could not even be made.
+# pass NAME: a check the caller made itself.
+pass() {
+  echo "PASS $1"
+  checks_passed=$((checks_passed + 1))
+}
+
+# fail NAME REASON: a check that failed or could not even be made.
 fail() {
   echo "FAIL $1 ($2)"
   checks_failed=$((checks_failed + 1))
