@@ -22,8 +22,11 @@
 //
 // Idempotent::yes: the merge converges and existing host keys are kept (unless
 // ssh_deletekeys), so a run that failed (e.g. the default user does not exist
-// yet) is retried on the next boot. The default user is checked before any
-// host key is touched, so such a failure leaves the host keys as they were.
+// yet) is retried on the next boot. Host keys and sshd settings come first,
+// whatever happens to the users: an instance without host keys cannot be
+// reached at all. Without the default user the keys go to root only (behind
+// the refusal when disable_root), as cloud-init does; that is a failure (and
+// retried) unless the cloud-config's `users` leaves the default user out.
 #include <Poco/Logger.h>
 
 #include <algorithm>
@@ -70,7 +73,20 @@ struct Ssh {
     std::optional<bool> pwauth;  // nullopt: leave sshd's setting alone
     bool log_fingerprints = true;
     std::string authkey_hash = "sha256";
+    // `users` absent or naming "default": the default user should exist.
+    bool default_user_wanted = true;
 };
+
+// cloud-init's `users` without a "default" entry means no default user.
+bool users_name_default(const config::Node& users) {
+    if (!users.defined() || users.is_null()) return true;
+    if (users.is_scalar()) return ("," + users.scalar() + ",").find("default") != std::string::npos;
+    for (const config::Node& item : users.items()) {
+        if (item.is_scalar() && item.scalar() == "default") return true;
+        if (item.is_map() && item["name"].is_scalar() && item["name"].scalar() == "default") return true;
+    }
+    return !users.is_sequence();
+}
 
 std::string host_key_path(std::string_view type) { return "/etc/ssh/ssh_host_" + std::string(type) + "_key"; }
 
@@ -170,6 +186,7 @@ void parse_publish(const config::Node& n, config::Report& report) {
 
 Ssh parse_ssh(const config::Node& cc, config::Report& report) {
     Ssh cfg;
+    cfg.default_user_wanted = users_name_default(cc["users"]);
     if (auto n = cc["ssh_authorized_keys"]; n.defined()) {
         if (auto keys = n.as_string_list(report)) {
             for (std::size_t i = 0; i < keys->size(); ++i) {
@@ -371,12 +388,9 @@ std::string describe(std::string_view who, const KeysOutcome& o) {
 
 pipeline::Outcome run_ssh(pipeline::ModuleContext& ctx, const Ssh& cfg) {
     std::optional<system::Passwd> user = or_fail(ctx.root.find_user(ctx.default_user.name));
-    if (!user) {
-        throw ModuleFailed("default user " + in_quotes(ctx.default_user.name) +
-                           " does not exist (users_groups creates it)");
-    }
     system::Passwd root = or_fail(ctx.root.find_user("root")).value_or(system::Passwd{"root", 0, 0, "", "/root", ""});
 
+    // 1. Host keys and sshd settings, whatever happens to the users.
     std::vector<std::string> parts;
     if (cfg.delete_keys) delete_host_keys(ctx);
     std::vector<ssh::SshdSetting> sshd;
@@ -415,19 +429,28 @@ pipeline::Outcome run_ssh(pipeline::ModuleContext& ctx, const Ssh& cfg) {
     std::vector<ssh::AuthKeyLine> user_keys, root_keys;
     std::string prefix;
     if (cfg.disable_root) {
-        prefix = replace_all(replace_all(cfg.disable_root_opts, "$USER", user->name), "$DISABLE_USER", "root");
+        prefix = replace_all(replace_all(cfg.disable_root_opts, "$USER", user ? user->name : "NONE"),
+                             "$DISABLE_USER", "root");
     }
     for (const std::string& t : texts) {
         user_keys.push_back(ssh::parse_key_line(t));
         root_keys.push_back(ssh::parse_key_line(t, prefix));
     }
+    // 2. Keys for the default user and root.
     if (!texts.empty()) {
-        parts.push_back(describe(user->name, install_keys(ctx, *user, user_keys)));
+        if (user) parts.push_back(describe(user->name, install_keys(ctx, *user, user_keys)));
         parts.push_back(describe("root", install_keys(ctx, root, root_keys)));
-        if (cfg.log_fingerprints) log_authkey_fingerprints(ctx, *user, cfg);
+        if (user && cfg.log_fingerprints) log_authkey_fingerprints(ctx, *user, cfg);
     } else {
         parts.push_back("no authorized keys");
     }
+    if (!user && cfg.default_user_wanted) {
+        std::string done;
+        for (const std::string& p : parts) done += (done.empty() ? "" : "; ") + p;
+        throw ModuleFailed("default user " + in_quotes(ctx.default_user.name) +
+                           " does not exist (users_groups creates it); " + done);
+    }
+    if (!user) parts.push_back("no default user (users: leaves it out), keys for root only");
 
     std::string summary;
     for (const std::string& p : parts) summary += (summary.empty() ? "" : "; ") + p;

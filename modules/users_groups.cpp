@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "agent/core/error.hpp"
 #include "agent/pipeline/module_spec.hpp"
@@ -154,6 +155,34 @@ void install_keys(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally
     tally.keys_added += static_cast<int>(merged.added);
 }
 
+// The mode useradd gives a new home (shadow's rule: login.defs HOME_MODE, else
+// 0777 & ~UMASK, UMASK defaulting to 022).
+mode_t home_mode(pipeline::ModuleContext& ctx) {
+    auto defs = checked(ctx.root.read_file("/etc/login.defs"));
+    std::optional<mode_t> home, umask;
+    std::istringstream in(defs.value_or(""));
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string key, value;
+        words >> key >> value;
+        auto parsed = config::parse_yaml11_int(value.size() > 1 && value[0] == '0' ? value : "0" + value);
+        if (!parsed || *parsed < 0 || *parsed > 07777) continue;
+        if (key == "HOME_MODE") home = static_cast<mode_t>(*parsed);
+        if (key == "UMASK") umask = static_cast<mode_t>(*parsed);
+    }
+    return home.value_or(0777 & ~umask.value_or(022));
+}
+
+// A user that exists without its home directory -- a boot cut short between
+// useradd's passwd entry and its mkdir -- gets the directory useradd would
+// have made, so keys can be installed on the retry.
+void ensure_home(pipeline::ModuleContext& ctx, const UserEntry& u, const system::Passwd& pw) {
+    if (u.no_create_home.value_or(false) || u.system.value_or(false) || pw.home.empty() || pw.home == "/") return;
+    if (checked(ctx.root.lstat(pw.home))) return;
+    checked(ctx.root.make_dirs(pw.home, {home_mode(ctx), pw.uid, pw.gid}));
+    ctx.log.warning("user '" + u.name + "': home directory '" + pw.home + "' was missing, created it");
+}
+
 void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally, std::vector<std::string>& sudo) {
     // 1. Groups the user needs (cloud-init creates them unless create_groups is false).
     if (u.create_groups.value_or(true)) {
@@ -174,6 +203,7 @@ void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally, 
         run_argv(ctx, std::move(argv), u.name);
         if (!created) tally.users_updated.push_back(u.name);
     }
+    if (!created) ensure_home(ctx, u, *pw);
     // 3. Password and lock state; 4. sudo rules (written at the end); 5. keys.
     apply_password(ctx, u);
     if (u.sudo && !u.sudo->empty()) sudo.push_back(sudoers_block(u.name, *u.sudo));

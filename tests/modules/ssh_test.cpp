@@ -302,15 +302,31 @@ TEST_CASE("ssh_authkey_fingerprints doc examples: no_ssh_fingerprints and authke
                                   "2a:2a:ce:28:62:0a:90:ed:") == 1);
 }
 
-TEST_CASE("ssh fails before touching host keys when the default user does not exist", "[module][ssh]") {
+TEST_CASE("without the default user ssh still makes host keys and keys root, then fails to be retried",
+          "[module][ssh]") {
+    // Regression: a failed users_groups used to leave the instance with no host
+    // keys at all, so nobody could ever log in.
     ModuleHarness h(spec());
-    h.scratch.write("/etc/ssh/ssh_host_ed25519_key", "image key\n", 0600);
-    h.parse_clean("ssh_authorized_keys: ['" + k_alice + "']\n");
-    CHECK_THROWS_WITH(h.run(), "default user 'ec2-user' does not exist (users_groups creates it)");
-    CHECK(h.scratch.read("/etc/ssh/ssh_host_ed25519_key") == "image key\n");
-    CHECK(h.recorder.calls().empty());
-    CHECK_FALSE(h.scratch.exists("/root/.ssh"));
+    fake_keygen(h);
+    h.parse_clean("ssh_genkeytypes: [ed25519]\nssh_authorized_keys: ['" + k_alice + "']\n");
+    CHECK_THROWS_WITH(h.run(), "default user 'ec2-user' does not exist (users_groups creates it); "
+                               "host keys generated: ed25519; root: 1 added, 0 replaced");
+    CHECK(h.scratch.exists("/etc/ssh/ssh_host_ed25519_key"));
+    std::string root_keys = h.scratch.read("/root/.ssh/authorized_keys");
+    CHECK(root_keys.find("Please login as the user \\\"NONE\\\" rather than the user \\\"root\\\"") != std::string::npos);
+    CHECK(root_keys.find(k_alice.substr(k_alice.find(' ') + 1, 40)) != std::string::npos);
     CHECK(spec().idempotent == pipeline::Idempotent::yes);
+}
+
+TEST_CASE("users without 'default' means no default user: keys for root only, and success", "[module][ssh]") {
+    ModuleHarness h(spec());
+    fake_keygen(h);
+    h.parse_clean("users: [{name: bob}]\ndisable_root: false\nssh_genkeytypes: [ed25519]\nssh_authorized_keys: ['" +
+                  k_alice + "']\n");
+    pipeline::Outcome out = h.run();
+    CHECK(out.summary == "host keys generated: ed25519; root: 1 added, 0 replaced; "
+                         "no default user (users: leaves it out), keys for root only");
+    CHECK(h.scratch.read("/root/.ssh/authorized_keys") == k_alice + "\n");
 }
 
 TEST_CASE("ssh run twice changes nothing the second time", "[module][ssh]") {
