@@ -219,15 +219,19 @@ TEST_CASE("a failing useradd fails the module with its message", "[module][users
     CHECK(runner.argvs() == std::vector<Argv>{{"useradd", "bob", "--uid", "1000", "-m"}});
 }
 
-TEST_CASE("keys for a user without a home directory fail the module", "[module][users_groups]") {
+TEST_CASE("an existing user without a home directory gets the one useradd would make", "[module][users_groups]") {
+    // A boot killed inside useradd can leave the passwd entry without the home.
     ScratchRoot scratch;
     scratch.append("/etc/passwd", "bob:x:1000:1000::/home/bob:/bin/sh\n");
     scratch.append("/etc/group", "bob:x:1000:\n");
     scratch.append("/etc/shadow", "bob:!:19000::::::\n");
+    scratch.write("/etc/login.defs", "UMASK 027\n");
     RecordingRunner runner;
     Harness h(scratch, runner);
     auto out = h.run("users:\n- name: bob\n  ssh_authorized_keys: [ssh-ed25519 AAAAkey]\n");
-    CHECK(out.error == "user 'bob': home directory '/home/bob' does not exist, ssh_authorized_keys not installed");
+    CHECK(out.error.empty());
+    CHECK(file_mode(scratch, "/home/bob") == Mode{040750, 1000, 1000});
+    CHECK(scratch.read("/home/bob/.ssh/authorized_keys") == "ssh-ed25519 AAAAkey\n");
     CHECK(runner.calls().empty());
 }
 
