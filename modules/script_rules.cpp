@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "agent/core/error.hpp"
+#include "agent/system/atomic_write.hpp"
 
 namespace kindling::modules {
 
@@ -92,6 +93,12 @@ pipeline::Outcome run_parts(pipeline::ModuleContext& ctx, const std::string& dir
     std::vector<std::string> failed;
     for (const std::string& name : *names) {
         if (std::find(skip.begin(), skip.end(), name) != skip.end()) {
+            continue;
+        }
+        // A write killed before its rename leaves ".<name>.kindling-..."
+        // (maybe executable, maybe cut short): never a script to run.
+        if (system::is_temporary_name(name)) {
+            ctx.log.warning("'" + dir + "/" + name + "': leftover of an interrupted write, not run");
             continue;
         }
         const std::string path = dir + "/" + name;

@@ -13,6 +13,9 @@
 // Idempotent::yes: every step checks the root first (user present, group
 // membership, lock state, rules already written), so a run that failed half-way
 // (e.g. a home directory missing for the keys) is simply retried next boot.
+// useradd and groupadd are not atomic (passwd, shadow, group and gshadow are
+// replaced one after the other, then the home is made): each runs under an
+// intent record, so an account a crash left half-made is deleted and made again.
 #include <Poco/Logger.h>
 
 #include <algorithm>
@@ -72,9 +75,58 @@ void run_argv(pipeline::ModuleContext& ctx, std::vector<std::string> argv, const
     run_command(ctx, std::move(cmd));
 }
 
+// <instance_dir>/users_groups.creating holds "user NAME" or "group NAME" while
+// useradd or groupadd runs; none in tests that give no instance directory. For
+// a user, a second line "new-home PATH" says PATH did not exist before useradd,
+// so a half-made home there may be removed with the account.
+std::string intent_path(const pipeline::ModuleContext& ctx) {
+    return ctx.paths.instance_dir.empty() ? "" : ctx.paths.instance_dir + "/users_groups.creating";
+}
+
+// Runs `argv` (useradd or groupadd creating `name`) under the intent record.
+void create_recorded(pipeline::ModuleContext& ctx, const std::string& kind, const std::string& name,
+                     std::vector<std::string> argv, const std::string& home = "") {
+    const std::string intent = intent_path(ctx);
+    if (!intent.empty()) {
+        std::string record = kind + " " + name + "\n";
+        if (!home.empty() && !checked(ctx.root.lstat(home))) record += "new-home " + home + "\n";
+        checked(ctx.root.write_file(intent, record, {0600, 0, 0}));
+    }
+    run_argv(ctx, std::move(argv), name);
+    if (!intent.empty()) checked(ctx.root.remove(intent));
+}
+
+// An intent left by a run killed during useradd/groupadd: that account may be
+// in some files and not others, so it is deleted, to be created again below.
+// Its home is removed only when the record says useradd was making it: a home
+// that was there before (baked into the image) is kept.
+void undo_interrupted_creation(pipeline::ModuleContext& ctx) {
+    const std::string intent = intent_path(ctx);
+    if (intent.empty()) return;
+    auto text = checked(ctx.root.read_file(intent));
+    if (!text) return;
+    std::istringstream lines(*text);
+    std::string kind, name, tag, new_home;
+    lines >> kind >> name;
+    if (lines >> tag && tag == "new-home") lines >> new_home;
+    if (kind == "user" && !name.empty()) {
+        if (auto pw = checked(ctx.root.find_user(name))) {
+            ctx.log.warning("user '" + name + "': half-created by an interrupted run, deleting it to create it again");
+            std::vector<std::string> argv{"userdel", "--force"};
+            if (!new_home.empty() && pw->home == new_home) argv.emplace_back("--remove");
+            argv.push_back(name);
+            run_argv(ctx, std::move(argv), name);
+        }
+    } else if (kind == "group" && !name.empty() && checked(ctx.root.find_group(name))) {
+        ctx.log.warning("group '" + name + "': half-created by an interrupted run, deleting it to create it again");
+        run_argv(ctx, {"groupdel", name}, name);
+    }
+    checked(ctx.root.remove(intent));
+}
+
 void ensure_group(pipeline::ModuleContext& ctx, const std::string& name, Tally& tally) {
     if (checked(ctx.root.find_group(name))) return;
-    run_argv(ctx, {"groupadd", name}, name);
+    create_recorded(ctx, "group", name, {"groupadd", name});
     tally.groups_created.push_back(name);
 }
 
@@ -194,7 +246,11 @@ void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally, 
     auto pw = checked(ctx.root.find_user(u.name));
     bool created = !pw;
     if (created) {
-        run_argv(ctx, useradd_argv(u), u.name);
+        // useradd's default home is HOME (/home) + name; a custom HOME in
+        // /etc/default/useradd only means the record names a path it never used.
+        const bool makes_home = !u.no_create_home.value_or(false) && !u.system.value_or(false);
+        create_recorded(ctx, "user", u.name, useradd_argv(u),
+                        makes_home ? u.homedir.value_or("/home/" + u.name) : std::string());
         tally.users_created.push_back(u.name);
         pw = checked(ctx.root.find_user(u.name));
         if (!pw) throw ModuleFailed("user '" + u.name + "' does not exist after useradd");
@@ -271,6 +327,12 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 pipeline::Outcome run_users_groups(pipeline::ModuleContext& ctx, const UsersGroups& cfg) {
+    // 0. A tool killed mid-change by a crash or power cut must not block this boot's changes.
+    if (int cleared = checked(ctx.root.clear_stale_account_locks()); cleared > 0) {
+        ctx.log.warning("removed " + std::to_string(cleared) +
+                        " stale lock or temporary files left in /etc by an interrupted account tool");
+    }
+    undo_interrupted_creation(ctx);
     // 1. The final user list, with the default user filled in from kindling.yaml.
     std::vector<UserEntry> users = resolve_users(cfg.users, ctx.default_user);
     // 2. Every group member must exist already or be created below: fail before any change.

@@ -22,6 +22,10 @@ std::string temporary_name(std::string_view name, std::string_view tag) {
     return "." + std::string(name.substr(0, 200)) + ".kindling-" + std::string(tag) + suffix;
 }
 
+bool is_temporary_name(std::string_view name) {
+    return name.starts_with('.') && name.find(".kindling-") != std::string_view::npos;
+}
+
 AtomicWrite::AtomicWrite(core::Fd dir, core::Fd file, std::string temp, std::string name, std::string where)
     : m_dir(std::move(dir)),
       m_file(std::move(file)),

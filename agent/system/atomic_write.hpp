@@ -20,6 +20,9 @@ namespace kindling::system {
 // A fresh name for a temporary entry next to `name`: ".<name>.kindling-<tag><8 hex>",
 // cut to fit NAME_MAX. Used by AtomicWrite and Root::symlink.
 std::string temporary_name(std::string_view name, std::string_view tag = "");
+// Whether `name` is one of those: a leftover of a run killed mid-write, never
+// a file in its own right (run-parts must not run one).
+bool is_temporary_name(std::string_view name);
 
 class AtomicWrite {
 public:

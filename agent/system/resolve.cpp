@@ -2,6 +2,7 @@
 #include "agent/system/resolve.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,8 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <tuple>
 
 #include "agent/core/limits.hpp"
+#include "agent/system/atomic_write.hpp"
 
 namespace kindling::system {
 
@@ -102,17 +105,32 @@ private:
         return Step::stop;
     }
 
+    // The directory is made under a temporary name, given its owner and mode,
+    // then renamed into place: a crash never leaves it with the 0700 it starts
+    // with (make_dirs leaves existing directories alone, so that would stay).
     Result<void> make_dir(const std::string& comp) {
         const int dir = m_stack.back().fd.get();
-        if (::mkdirat(dir, comp.c_str(), 0700) != 0) {
-            if (errno == EEXIST) return {};  // raced with someone else; resolve what is there
-            return fail(errno_message(where(comp), "mkdir", errno));
+        const std::string temp = temporary_name(comp, "d");
+        if (::mkdirat(dir, temp.c_str(), 0700) != 0) return fail(errno_message(where(comp), "mkdir", errno));
+        auto discard = [&] { std::ignore = ::unlinkat(dir, temp.c_str(), AT_REMOVEDIR); };
+        core::Fd fd(::openat(dir, temp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd.valid()) {
+            int err = errno;
+            discard();
+            return fail(errno_message(where(comp), "open", err));
         }
-        core::Fd fd(::openat(dir, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!fd.valid()) return fail(errno_message(where(comp), "open", errno));
         // fchown before fchmod: fchown clears set-id bits.
-        if (::fchown(fd.get(), m_create.uid, m_create.gid) != 0) return fail(errno_message(where(comp), "chown", errno));
-        if (::fchmod(fd.get(), m_create.mode) != 0) return fail(errno_message(where(comp), "chmod", errno));
+        if (::fchown(fd.get(), m_create.uid, m_create.gid) != 0 || ::fchmod(fd.get(), m_create.mode) != 0) {
+            int err = errno;
+            discard();
+            return fail(errno_message(where(comp), "chown/chmod", err));
+        }
+        if (::renameat2(dir, temp.c_str(), dir, comp.c_str(), RENAME_NOREPLACE) != 0) {
+            int err = errno;
+            discard();
+            if (err == EEXIST) return {};  // raced with someone else; resolve what is there
+            return fail(errno_message(where(comp), "rename", err));
+        }
         return {};
     }
 

@@ -344,6 +344,51 @@ Result<void> Root::remove_tree(std::string_view path) {
     return fsync_dir(r->parent, r->where);
 }
 
+Result<int> Root::clear_stale_account_locks() {
+    static constexpr std::string_view k_databases[] = {"passwd", "shadow", "group", "gshadow", "subuid", "subgid"};
+    auto etc = open_dir("/etc");
+    if (!etc) return std::unexpected(etc.error());
+    // 1. No /etc/.pwd.lock: no shadow tool ever ran here, so nothing is stale.
+    core::Fd pwd_lock(::openat(etc->get(), ".pwd.lock", O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!pwd_lock.valid()) {
+        return errno == ENOENT ? Result<int>(0) : fail(errno_message("/etc/.pwd.lock", "open", errno));
+    }
+    // 2. Held by a live tool: its lock files are live too.
+    struct flock whole {};
+    whole.l_type = F_WRLCK;
+    whole.l_whence = SEEK_SET;
+    if (::fcntl(pwd_lock.get(), F_SETLK, &whole) != 0) return 0;
+    // 3. Under the lock (released when pwd_lock closes), remove the leftovers.
+    core::Fd listing(::openat(etc->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!listing.valid()) return fail(errno_message("/etc", "open", errno));
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(::dup(listing.get())), ::closedir);
+    if (!dir) return fail(errno_message("/etc", "opendir", errno));
+    auto stale = [](std::string_view name) {
+        for (std::string_view db : k_databases) {
+            if (!name.starts_with(db)) continue;
+            std::string_view rest = name.substr(db.size());
+            if (rest == ".lock" || rest == "+") return true;
+            if (rest.size() > 1 && rest[0] == '.' &&
+                std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+                return true;
+            }
+        }
+        return false;
+    };
+    int removed = 0;
+    while (const dirent* e = ::readdir(dir.get())) {
+        if (e->d_type != DT_REG || !stale(e->d_name)) continue;
+        if (::unlinkat(listing.get(), e->d_name, 0) != 0 && errno != ENOENT) {
+            return fail(errno_message("/etc/" + std::string(e->d_name), "unlink", errno));
+        }
+        ++removed;
+    }
+    if (removed > 0) {
+        if (auto synced = fsync_dir(listing, "/etc"); !synced) return std::unexpected(synced.error());
+    }
+    return removed;
+}
+
 Result<void> Root::symlink(std::string_view target, std::string_view path) {
     if (target.empty() || target.size() > limits::k_path_bytes || target.find('\0') != std::string_view::npos) {
         return fail(in_quotes(path) + ": symlink target is empty, too long or contains a NUL byte");

@@ -103,6 +103,16 @@ public:
     [[nodiscard]] Result<std::optional<Passwd>> find_user(std::string_view name) const;
     [[nodiscard]] Result<std::optional<Group>> find_group(std::string_view name) const;
 
+    // Removes what a shadow-utils tool (useradd, groupadd, chpasswd...) killed
+    // mid-change leaves in the root's /etc: <db>.lock, <db>+ and <db>.<pid>
+    // for passwd, shadow, group, gshadow, subuid and subgid. Left alone, a
+    // stale <db>.lock naming a pid that is alive again after the reboot makes
+    // every later change fail ("cannot lock /etc/group; try again later"). A
+    // live tool holds lckpwdf()'s fcntl lock on /etc/.pwd.lock, so the files
+    // are removed only while that lock can be taken (and is held); if not, a
+    // tool is at work and nothing is touched. Returns how many were removed.
+    [[nodiscard]] Result<int> clear_stale_account_locks();
+
     // Runs a child inside the root (chrooted unless is_host()).
     [[nodiscard]] Result<ChildResult> run(const Command& cmd);
 
