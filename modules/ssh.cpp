@@ -369,7 +369,9 @@ void log_authkey_fingerprints(pipeline::ModuleContext& ctx, const system::Passwd
     for (const ssh::AuthKeyLine& key : ssh::parse_authorized_keys(text.value_or(""))) {
         if (!key.valid()) continue;
         auto bytes = ssh::decode_blob(key.blob);
-        std::string fp = bytes ? ssh::hex_fingerprint(*bytes, cfg.authkey_hash) : "-";
+        // A key whose data is not valid base64 (a truncated paste) is still
+        // installed, as sshd ignores it; say why it has no fingerprint.
+        std::string fp = bytes ? ssh::hex_fingerprint(*bytes, cfg.authkey_hash) : "(no fingerprint: key data is not valid base64)";
         ctx.log.information("authorized key fingerprint (" + cfg.authkey_hash + ") for " + user.name + ": " +
                             key.keytype + " " + fp + (key.comment.empty() ? "" : " " + key.comment));
     }

@@ -10,6 +10,7 @@
 #include "agent/cli/default_config.hpp"
 #include "agent/cli/logging.hpp"
 #include "agent/core/deadline.hpp"
+#include "agent/imds/session.hpp"
 #include "agent/pipeline/boot.hpp"
 #include "agent/pipeline/instance_state.hpp"
 #include "agent/pipeline/user_data.hpp"
@@ -24,6 +25,13 @@ Poco::Logger& log() { return Poco::Logger::get("kindling.cli"); }
 constexpr const char* k_config_path = "/etc/kindling/kindling.yaml";
 
 ExitCode boot_with(const Invocation& inv, pipeline::StageSelection stages) {
+    auto endpoint = inv.value("--imds-endpoint");
+    if (endpoint) {
+        if (auto problem = imds::endpoint_problem(*endpoint)) {
+            std::cerr << "kindling " << inv.command << ": --imds-endpoint '" << *endpoint << "': " << *problem << "\n";
+            return ExitCode::usage;
+        }
+    }
     auto dir = root_dir(inv);
     if (!dir) return ExitCode::usage;
     system::ChildRunner runner(std::filesystem::path(*dir) / "var/log/kindling-output.log");
@@ -32,7 +40,7 @@ ExitCode boot_with(const Invocation& inv, pipeline::StageSelection stages) {
     auto config = load_config(inv, root);
     if (!config) return ExitCode::config;
     core::RealClock clock;
-    pipeline::BootRequest request{stages, inv.value("--imds-endpoint")};
+    pipeline::BootRequest request{stages, endpoint};
     return exit_code_of(pipeline::boot(request, *config, modules::builtin_registry(), root, clock));
 }
 
@@ -125,6 +133,11 @@ ExitCode schema_command(const Invocation& inv) {
         system::ChildRunner runner("/dev/null");
         system::Root root(*dir, runner);
         pipeline::Paths paths;
+        auto recorded = root.lstat(paths.state_dir + "/data/instance-id");
+        if (recorded && !*recorded) {
+            std::cerr << "kindling schema: no instance recorded yet (the init stage has not run)\n";
+            return ExitCode::no_input;
+        }
         auto id = pipeline::current_instance_id(root, paths);
         if (!id) {
             std::cerr << "kindling schema: " << id.error().message << "\n";

@@ -43,7 +43,7 @@ std::string timestamp() {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
     struct tm tm {};
     gmtime_r(&t, &tm);
-    char buf[40];
+    char buf[96];  // room for any int the compiler cannot rule out; the text is 24 bytes
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     return buf;

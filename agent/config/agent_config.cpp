@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "agent/core/limits.hpp"
+#include "agent/imds/session.hpp"
 
 namespace kindling::config {
 
@@ -55,6 +56,18 @@ void read_bool(const Node& n, bool& out, Report& report) {
     }
 }
 
+// Each endpoint must be a usable http://HOST[:PORT]; the error points at the item.
+bool valid_endpoints(const Node& e, const std::vector<std::string>& list, Report& report) {
+    bool ok = true;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        if (auto problem = imds::endpoint_problem(list[i])) {
+            (e.is_sequence() ? e.at(i) : e).error(report, "'" + list[i] + "': " + *problem);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 void apply_imds(const Node& n, ImdsConfig& imds, Report& report) {
     if (!n.defined()) return;
     if (!n.is_map()) {
@@ -65,7 +78,7 @@ void apply_imds(const Node& n, ImdsConfig& imds, Report& report) {
         if (auto list = e.as_string_or_list(report)) {
             if (list->empty()) {
                 e.error(report, "expected at least one endpoint");
-            } else {
+            } else if (valid_endpoints(e, *list, report)) {
                 imds.endpoints = *list;
             }
         }

@@ -292,4 +292,11 @@ Result<std::vector<std::string>> Session::list(const std::string& path) {
 
 const Stats& Session::stats() const { return m_impl->stats; }
 
+std::optional<std::string> endpoint_problem(const std::string& url) {
+    auto parsed = detail::parse_http_url(url);
+    if (!parsed) return parsed.error();
+    if (parsed->path != "/") return "an endpoint is http://HOST[:PORT], without a path or query";
+    return std::nullopt;
+}
+
 }  // namespace kindling::imds

@@ -44,6 +44,11 @@ struct Stats {
                              // http://169.254.169.254: token PUT: connection refused (7 tries, deadline of 240000 ms reached)"
 };
 
+// Why `url` cannot be an IMDS endpoint, or nullopt when it can: an endpoint is
+// "http://HOST[:PORT]" with no path, query or credentials (the session adds
+// "/latest/..."), e.g. "http://169.254.169.254" or "http://[fd00:ec2::254]".
+[[nodiscard]] std::optional<std::string> endpoint_problem(const std::string& url);
+
 class Session {
 public:
     // `clock` drives backoff and deadlines; `jitter` returns a value in [0,1)

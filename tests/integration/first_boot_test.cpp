@@ -280,3 +280,16 @@ TEST_CASE("without a kindling.yaml in the root the built-in default runs, --imds
     // The default user from the shipped config, with the metadata key.
     CHECK(count(root.read("/home/ec2-user/.ssh/authorized_keys"), k_metadata_key_blob) == 1);
 }
+
+TEST_CASE("--imds-endpoint that is not http://HOST[:PORT] is a usage error (64) and nothing is fetched or written",
+          "[integration][first_boot][cli]") {
+    ScratchRoot root = ScratchRoot::with_usr();
+    for (const char* bad : {"not-a-url", "https://127.0.0.1:1", "http://127.0.0.1:1/latest"}) {
+        INFO(bad);
+        auto r = test::run_kindling({"run", "--root", root.path().string(), "--imds-endpoint", bad});
+        CHECK(r.exit_code == 64);
+        CHECK(r.err.find(std::string("kindling run: --imds-endpoint '") + bad + "': ") != std::string::npos);
+        CHECK_FALSE(root.exists("/var/lib/kindling"));
+        CHECK_FALSE(root.exists("/run/kindling"));
+    }
+}

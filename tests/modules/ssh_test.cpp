@@ -302,6 +302,17 @@ TEST_CASE("ssh_authkey_fingerprints doc examples: no_ssh_fingerprints and authke
                                   "2a:2a:ce:28:62:0a:90:ed:") == 1);
 }
 
+TEST_CASE("an authorized key whose data is not base64 is installed and logged without a fingerprint", "[module][ssh]") {
+    ModuleHarness h(spec());
+    add_default_user(h.scratch);
+    // The AEMM sample's key-pair is a truncated paste: 373 base64 characters.
+    h.parse_clean("ssh_authorized_keys: ['ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC/JxG truncated']\nssh_genkeytypes: []\n");
+    h.run();
+    CHECK(h.scratch.read("/home/ec2-user/.ssh/authorized_keys") == "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC/JxG truncated\n");
+    CHECK(logged(h, "authorized key fingerprint (sha256) for ec2-user: ssh-rsa "
+                    "(no fingerprint: key data is not valid base64) truncated"));
+}
+
 TEST_CASE("without the default user ssh still makes host keys and keys root, then fails to be retried",
           "[module][ssh]") {
     // Regression: a failed users_groups used to leave the instance with no host

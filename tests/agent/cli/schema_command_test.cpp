@@ -32,3 +32,11 @@ TEST_CASE("kindling schema accepts valid user data", "[cli][integration]") {
     CHECK(r.exit_code == 0);
     CHECK(r.out == file + ": valid\n");
 }
+
+TEST_CASE("kindling schema --system before any boot says so and exits 66", "[cli][integration]") {
+    test::ScratchRoot scratch;
+    auto r = test::run_kindling({"schema", "--system", "--root", scratch.path().string()});
+    CHECK(r.exit_code == 66);
+    CHECK(r.out.empty());
+    CHECK(r.err == "kindling schema: no instance recorded yet (the init stage has not run)\n");
+}

@@ -74,3 +74,20 @@ bogus: 1
                        "/etc/kindling/kindling.yaml, line 7, column 8: bogus: unknown key",
                    });
 }
+
+TEST_CASE("an IMDS endpoint that is not http://HOST[:PORT] is an error on its own item", "[config]") {
+    Report report;
+    auto cfg = load_agent_config_texts({{"/etc/kindling/kindling.yaml", R"(imds:
+  endpoints:
+    - http://127.0.0.1:8080
+    - not-a-url
+    - http://127.0.0.1/latest
+)"}},
+                                       report);
+    std::vector<std::string> lines;
+    for (const auto& e : report.entries()) lines.push_back(e.format());
+    CHECK(lines == std::vector<std::string>{
+                       "/etc/kindling/kindling.yaml, line 4, column 7: imds.endpoints[1]: 'not-a-url': only http:// URLs are supported",
+                       "/etc/kindling/kindling.yaml, line 5, column 7: imds.endpoints[2]: 'http://127.0.0.1/latest': an endpoint is http://HOST[:PORT], without a path or query",
+                   });
+}

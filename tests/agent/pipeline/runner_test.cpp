@@ -55,7 +55,11 @@ struct Fixture {
     test::ScratchRoot scratch;
     test::RecordingRunner runner;
     system::Root root{scratch.path(), runner};
-    InstanceInfo instance{.instance_id = "i-0abc"};
+    InstanceInfo instance = [] {
+        InstanceInfo i;
+        i.instance_id = "i-0abc";
+        return i;
+    }();
     DefaultUser user;
     Paths paths{.instance_dir = "/var/lib/kindling/instances/i-0abc"};
     core::RealClock clock;
