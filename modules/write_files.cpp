@@ -24,8 +24,10 @@
 //
 // Idempotent::yes: writing the same bytes, mode and owner again converges, and
 // a run that failed (an owner that did not exist yet) is retried on the next
-// boot. The one exception is `append: true`, whose text is appended again when
-// a failed run is retried.
+// boot. `append: true` entries are journalled so that a retried or killed run
+// appends each exactly once (modules/write_files_append.hpp).
+#include <Poco/Logger.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -35,6 +37,7 @@
 #include "agent/core/limits.hpp"
 #include "agent/pipeline/module_spec.hpp"
 #include "agent/userdata/codec.hpp"
+#include "modules/write_files_append.hpp"
 
 namespace kindling::modules {
 
@@ -316,12 +319,20 @@ pipeline::Outcome write_entries(pipeline::ModuleContext& ctx, const WriteFiles& 
         if (auto r = ctx.root.make_dirs(parent_of(f->path), {0755, 0, 0}); !r) {
             throw ModuleFailed(r.error().message);
         }
-        auto r = f->append ? ctx.root.append_file(f->path, f->content, mode)
-                           : ctx.root.write_file(f->path, f->content, mode);
-        if (!r) {
+        if (f->append) {
+            // Keyed by stage and position: the same user data on the same instance.
+            const std::string key = (deferred ? "final:" : "init:") + std::to_string(f - cfg.files.data());
+            if (append_once(ctx, key, f->path, f->content, mode) == AppendOutcome::appended) {
+                ++appended;
+            } else {
+                ctx.log.information(f->path + ": appended by an earlier run of this instance, not appended again");
+            }
+            continue;
+        }
+        if (auto r = ctx.root.write_file(f->path, f->content, mode); !r) {
             throw ModuleFailed(r.error().message);
         }
-        ++(f->append ? appended : written);
+        ++written;
     }
     if (todo.empty()) {
         return {deferred ? "no deferred files" : "no files to write before the final stage"};

@@ -2,6 +2,9 @@
 // a ScratchRoot: exact bytes, modes and owners. No command is run.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
+#include "agent/core/error.hpp"
 #include "modules/registry.hpp"
 #include "tests/support/module_harness.hpp"
 
@@ -42,6 +45,46 @@ TEST_CASE("write_files doc example 2 appends to an existing file", "[module][wri
     CHECK(h.run().summary == "0 files written, 1 appended");
     CHECK(h.scratch.read("/etc/crontab") == "SHELL=/bin/sh\n15 * * * * root ship_logs\n");
     CHECK(test::stat_of(h.scratch, "/etc/crontab") == Stat{0644, 0, 0});
+}
+
+TEST_CASE("write_files appends once per instance: a run retried after a failure does not append again",
+          "[module][write_files]") {
+    ModuleHarness h(spec());
+    h.scratch.write("/etc/crontab", "SHELL=/bin/sh\n", 0600);
+    h.scratch.write("/srv", "a file where a directory is needed\n", 0644);
+    h.parse_clean("write_files:\n"
+                  "- {path: /etc/crontab, content: \"15 * * * * root ship_logs\\n\", append: true}\n"
+                  "- {path: /etc/crontab, content: \"30 * * * * root rotate\\n\", append: true}\n"
+                  "- {path: /srv/app/app.conf, content: \"x\\n\"}\n");
+    CHECK_THROWS_AS(h.run(), ModuleFailed);  // /srv is a file: the third entry fails
+    const std::string appended = "SHELL=/bin/sh\n15 * * * * root ship_logs\n30 * * * * root rotate\n";
+    CHECK(h.scratch.read("/etc/crontab") == appended);
+    const std::string journal = "/var/lib/kindling/instances/i-0123456789abcdef0/write_files.appends";
+    CHECK(test::stat_of(h.scratch, journal) == Stat{0600, 0, 0});
+
+    std::filesystem::remove(h.scratch.host("/srv"));  // the cause is fixed; the next boot retries
+    CHECK(h.run().summary == "1 file written, 0 appended");
+    CHECK(h.scratch.read("/etc/crontab") == appended);
+    CHECK(h.scratch.read("/srv/app/app.conf") == "x\n");
+    bool said = false;
+    for (const auto& line : h.log_lines()) {
+        said = said || line.text == "/etc/crontab: appended by an earlier run of this instance, not appended again";
+    }
+    CHECK(said);
+}
+
+TEST_CASE("write_files appends when the recorded append never landed (a kill between journal and file)",
+          "[module][write_files]") {
+    ModuleHarness h(spec());
+    h.scratch.write("/etc/crontab", "SHELL=/bin/sh\n", 0600);
+    h.parse_clean("write_files:\n- {path: /etc/crontab, content: \"15 * * * * root ship_logs\\n\", append: true}\n");
+    CHECK(h.run().summary == "0 files written, 1 appended");
+    // Put the file back as it was before the append: the journal now records an
+    // append whose result is not on disk, which is what a kill just before
+    // the rename leaves behind.
+    h.scratch.write("/etc/crontab", "SHELL=/bin/sh\n", 0644);
+    CHECK(h.run().summary == "0 files written, 1 appended");
+    CHECK(h.scratch.read("/etc/crontab") == "SHELL=/bin/sh\n15 * * * * root ship_logs\n");
 }
 
 TEST_CASE("write_files doc example 3 gunzips !!binary content", "[module][write_files]") {

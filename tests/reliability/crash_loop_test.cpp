@@ -51,6 +51,9 @@ write_files:
     permissions: '0600'
   - path: /etc/motd
     content: "welcome to crash-test\n"
+  - path: /etc/motd
+    content: "appended exactly once\n"
+    append: true
 users:
   - default
   - name: alice
@@ -246,6 +249,7 @@ TEST_CASE("SIGKILL at any point of a first boot, then a reboot, leaves the tree 
     const Tree expected = snapshot(reference.root, reference_temporaries);
     REQUIRE(reference_temporaries.empty());
     REQUIRE(expected.at("/var/tmp/runcmd-runs").content == "runcmd-1\nruncmd-2\n");
+    REQUIRE(expected.at("/etc/motd").content == "welcome to crash-test\nappended exactly once\n");
     REQUIRE(expected.at("/var/tmp/script-runs").content == "setup\n");
     REQUIRE(expected.at("/var/tmp/per-instance-runs").content == "register\n");
     REQUIRE(test::count_of(expected.at("/etc/passwd").content, "\nalice:") == 1);
