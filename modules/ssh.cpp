@@ -43,11 +43,6 @@ namespace kindling::modules {
 
 namespace {
 
-// cloud-init's default disable_root_opts (its schema default, byte for byte).
-constexpr std::string_view k_default_disable_root_opts =
-    "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command=\"echo 'Please login as the user "
-    "\\\"$USER\\\" rather than the user \\\"$DISABLE_USER\\\".';echo;sleep 10;exit 142\"";
-
 constexpr std::array<std::string_view, 3> k_host_key_types{"ecdsa", "ed25519", "rsa"};
 constexpr std::string_view k_ssh_dir = "/etc/ssh";
 constexpr std::string_view k_sshd_config = "/etc/ssh/sshd_config";
@@ -63,7 +58,7 @@ struct HostKeyEntry {
 struct Ssh {
     std::vector<std::string> authorized_keys;
     bool disable_root = true;
-    std::string disable_root_opts{k_default_disable_root_opts};
+    std::string disable_root_opts{ssh::k_disable_user_opts};  // cloud-init's default
     bool delete_keys = true;
     std::vector<std::string> genkeytypes{"rsa", "ecdsa", "ed25519"};
     bool has_ssh_keys = false;  // ssh_keys given: no generation
@@ -377,13 +372,6 @@ void log_authkey_fingerprints(pipeline::ModuleContext& ctx, const system::Passwd
     }
 }
 
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-    for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
-        s.replace(pos, from.size(), to);
-    }
-    return s;
-}
-
 std::string describe(std::string_view who, const KeysOutcome& o) {
     return std::string(who) + ": " + std::to_string(o.added) + " added, " + std::to_string(o.replaced) + " replaced";
 }
@@ -431,8 +419,7 @@ pipeline::Outcome run_ssh(pipeline::ModuleContext& ctx, const Ssh& cfg) {
     std::vector<ssh::AuthKeyLine> user_keys, root_keys;
     std::string prefix;
     if (cfg.disable_root) {
-        prefix = replace_all(replace_all(cfg.disable_root_opts, "$USER", user ? user->name : "NONE"),
-                             "$DISABLE_USER", "root");
+        prefix = ssh::disable_user_options(cfg.disable_root_opts, user ? user->name : "NONE", "root");
     }
     for (const std::string& t : texts) {
         user_keys.push_back(ssh::parse_key_line(t));

@@ -2,9 +2,10 @@
 // cloud-init cc_update_etc_hosts' meaning, every boot:
 //   false (the default): the file is not touched;
 //   true (or the deprecated "template"): the file is rendered from the root's
-//     /etc/kindling/templates/hosts.tmpl (shipped as etc/templates/hosts.tmpl;
-//     a built-in copy when the root has none), $hostname and $fqdn (also
-//     ${name} and {{ name }}) replaced;
+//     /etc/kindling/templates/hosts.tmpl (etc/templates/hosts.tmpl, installed
+//     there by the packages as a conffile; the built-in copy below when the
+//     root has none, e.g. an image without the package's /etc), $hostname and
+//     $fqdn (also ${name} and {{ name }}) replaced;
 //   "localhost": only the 127.0.1.1 line is ensured to read "127.0.1.1 <fqdn>
 //     <hostname>"; every other line keeps its bytes.
 // The names come from hostname_rules (cloud-config hostname/fqdn, else the

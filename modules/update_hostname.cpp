@@ -12,27 +12,17 @@
 
 #include "agent/core/error.hpp"
 #include "agent/pipeline/module_spec.hpp"
-#include "modules/hostname_rules.hpp"
+#include "modules/hostname_module.hpp"
 #include "modules/or_fail.hpp"
 
 namespace kindling::modules {
 
 namespace {
 
-HostnameKeys parse_update_hostname(const config::Node& cc, config::Report& report) {
-    return parse_hostname_keys(cc, report);
-}
-
 pipeline::Outcome run_update_hostname(pipeline::ModuleContext& ctx, const HostnameKeys& keys) {
-    if (keys.preserve) {
-        return {"preserve_hostname is set, hostname left as it is"};
-    }
-    HostnamePick pick = pick_hostname(keys, ctx.instance.local_hostname);
-    if (pick.hostname.empty() && pick.fqdn.empty()) {
-        throw ModuleFailed("no hostname in cloud-config and no local-hostname in metadata");
-    }
-    const std::string name = select_hostname(pick, keys.prefer_fqdn);
-    if (auto problem = hostname_problem(name)) throw ModuleFailed("metadata local-hostname: " + *problem);
+    std::optional<WantedHostname> wanted = wanted_hostname(ctx, keys);
+    if (!wanted) return {std::string(k_preserved_summary)};
+    const std::string& name = wanted->name;
 
     const std::string data_dir = ctx.paths.state_dir + "/data";
     const std::string prev_file = data_dir + "/previous-hostname";
@@ -74,10 +64,10 @@ pipeline::Outcome run_update_hostname(pipeline::ModuleContext& ctx, const Hostna
 extern const pipeline::ModuleSpec k_update_hostname{
     "update_hostname",
     pipeline::Frequency::always,
-    {"hostname", "fqdn", "preserve_hostname", "prefer_fqdn_over_hostname", "create_hostname_file"},
+    k_hostname_module_keys,
     pipeline::Activation::always,
     pipeline::Idempotent::yes,
-    pipeline::bind_parse(parse_update_hostname),
+    pipeline::bind_parse(parse_hostname_keys),
     pipeline::bind_run(run_update_hostname),
 };
 

@@ -1,15 +1,25 @@
 // users_groups: groups and users from cloud-config, and the default user from
 // kindling.yaml (created even without a `users` key, as cloud-init's cloud.cfg
 // `users: [default]` does). Matches cloud-init cc_users_groups.py and
-// distros/__init__.py create_group/create_user/lock_passwd/write_sudo_rules,
-// with these deliberate differences:
+// distros/__init__.py create_group/create_user/lock_passwd/write_sudo_rules/
+// write_doas_rules: a group member that does not exist is skipped with a
+// warning; `doas` rules go to /etc/doas.conf (each must name its user);
+// `ssh_redirect_user` installs the metadata keys behind a refusal that names
+// the default user. With these deliberate differences:
 //  - an existing user is updated with usermod (gecos, home, primary group,
 //    groups added, shell, uid, expiry, inactive, passwd), never recreated;
 //  - passwords go to chpasswd on stdin, never on a command line or in a log;
-//  - group members are added after the users are created, and a member that
-//    does not exist fails the module instead of a warning;
+//    a failing chpasswd's last line is reported with any password blanked out;
+//  - group members are added after the users are created, so a member that
+//    `users` creates is added (cloud-init adds members first and skips them);
 //  - sudo rules are checked with `visudo -c -f` (when the root has visudo)
-//    before /etc/sudoers.d/90-kindling-users (0440) is replaced.
+//    before /etc/sudoers.d/90-kindling-users (0440) is replaced;
+//  - a doas rule that does not name its user is an error (cloud-init logs it
+//    and writes none of that user's rules);
+//  - `ssh_import_id` (Launchpad/GitHub over the network) and `snapuser` (snapd
+//    and the snap store) are not applied: the validator warns, the module
+//    skips them with a warning naming the user (a snapuser entry makes no
+//    account at all, as under cloud-init no useradd runs for it).
 // Idempotent::yes: every step checks the root first (user present, group
 // membership, lock state, rules already written), so a run that failed half-way
 // (e.g. a home directory missing for the keys) is simply retried next boot.
@@ -19,7 +29,6 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
-#include <set>
 #include <sstream>
 
 #include "agent/core/error.hpp"
@@ -33,15 +42,21 @@ namespace kindling::modules {
 
 namespace {
 
-enum class ShowOutput { no, yes };
-
 struct Tally {
     std::vector<std::string> groups_created;
     std::vector<std::string> users_created;
     std::vector<std::string> users_updated;
     int keys_added = 0;
     bool sudoers_written = false;
+    bool doas_written = false;
+    std::vector<std::string> not_applied;  // what was skipped with a warning, for the summary
 };
+
+// Logs `why` as a warning and keeps `what` for the summary.
+void skip(pipeline::ModuleContext& ctx, Tally& tally, std::string what, const std::string& why) {
+    ctx.log.warning(why);
+    tally.not_applied.push_back(std::move(what));
+}
 
 template <class T>
 T checked(Result<T> r) {
@@ -49,21 +64,30 @@ T checked(Result<T> r) {
     if constexpr (!std::is_void_v<T>) return std::move(*r);
 }
 
-// Runs a child in the root; a failure becomes ModuleFailed naming the command.
-// The child's last output line is added unless `show` is no (chpasswd).
-void run_command(pipeline::ModuleContext& ctx, system::Command cmd, ShowOutput show = ShowOutput::yes) {
+// `text` with every occurrence of `secret` replaced by "[password]".
+std::string blank_out(std::string text, std::string_view secret) {
+    if (secret.empty()) return text;
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
+        text.replace(pos, secret.size(), "[password]");
+    }
+    return text;
+}
+
+// Runs a child in the root; a failure becomes ModuleFailed naming the command
+// and adding the last line it printed, with `secret` (a password on chpasswd's
+// stdin) blanked out. Output cut at the capture limit ends with a line of
+// kindling's own, so a secret cut in half is never the last line.
+void run_command(pipeline::ModuleContext& ctx, system::Command cmd, std::string_view secret = {}) {
     cmd.timeout = ctx.child_timeout;
     cmd.output = system::Output::capture;
     auto result = ctx.root.run(cmd);
     if (!result) throw ModuleFailed(cmd.label + ": " + result.error().message);
     if (result->ok()) return;
     std::string why = result->describe();
-    if (show == ShowOutput::yes) {
-        std::string out = result->output;
-        while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-        if (auto nl = out.rfind('\n'); nl != std::string::npos) out.erase(0, nl + 1);
-        if (!out.empty()) why += ": " + out.substr(0, 300);
-    }
+    std::string out = blank_out(result->output, secret);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) out.pop_back();
+    if (auto nl = out.rfind('\n'); nl != std::string::npos) out.erase(0, nl + 1);
+    if (!out.empty()) why += ": " + out.substr(0, 300);
     throw ModuleFailed(cmd.label + ": " + why);
 }
 
@@ -163,10 +187,12 @@ void apply_password(pipeline::ModuleContext& ctx, const UserEntry& u) {
         auto now = shadow_of(ctx, u.name);
         std::string_view current = now ? std::string_view(now->password.reveal()) : std::string_view{};
         if (current.starts_with('!')) current.remove_prefix(1);
-        if (current != hash.reveal()) run_command(ctx, chpasswd_command(u.name, hash, true), ShowOutput::no);
+        if (current != hash.reveal()) run_command(ctx, chpasswd_command(u.name, hash, true), hash.reveal());
     };
     if (u.passwd) set_hash(*u.passwd);
-    if (u.plain_text_passwd) run_command(ctx, chpasswd_command(u.name, *u.plain_text_passwd, false), ShowOutput::no);
+    if (u.plain_text_passwd) {
+        run_command(ctx, chpasswd_command(u.name, *u.plain_text_passwd, false), u.plain_text_passwd->reveal());
+    }
     if (u.hashed_passwd) set_hash(*u.hashed_passwd);
 
     auto now = shadow_of(ctx, u.name);
@@ -184,20 +210,20 @@ void apply_password(pipeline::ModuleContext& ctx, const UserEntry& u) {
     }
 }
 
-void install_keys(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally) {
+// `key` (ssh_authorized_keys or ssh_redirect_user) names the keys in messages.
+void install_keys(pipeline::ModuleContext& ctx, const UserEntry& u, const std::vector<ssh::AuthKeyLine>& keys,
+                  std::string_view key, Tally& tally) {
     auto pw = checked(ctx.root.find_user(u.name));
     if (!pw) throw ModuleFailed("user '" + u.name + "' does not exist");
     if (!checked(ctx.root.lstat(pw->home))) {
-        throw ModuleFailed("user '" + u.name + "': home directory '" + pw->home +
-                           "' does not exist, ssh_authorized_keys not installed");
+        throw ModuleFailed("user '" + u.name + "': home directory '" + pw->home + "' does not exist, " +
+                           std::string(key) + " keys not installed");
     }
     std::string dir = pw->home + "/.ssh";
     std::string file = dir + "/authorized_keys";
     checked(ctx.root.ensure_dir(dir, {0700, pw->uid, pw->gid}));
     auto existing = checked(ctx.root.read_file(file));
     // Merged by key blob as the ssh module does (agent/ssh/authorized_keys.hpp).
-    std::vector<ssh::AuthKeyLine> keys;
-    for (const std::string& k : *u.ssh_authorized_keys) keys.push_back(ssh::parse_key_line(k));
     ssh::MergeResult merged = ssh::merge_authorized_keys(existing.value_or(""), keys);
     if (existing && !merged.changed) {
         checked(ctx.root.set_mode(file, {0600, pw->uid, pw->gid}));
@@ -235,7 +261,29 @@ void ensure_home(pipeline::ModuleContext& ctx, const UserEntry& u, const system:
     ctx.log.warning("user '" + u.name + "': home directory '" + pw.home + "' was missing, created it");
 }
 
-void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally, std::vector<std::string>& sudo) {
+// cloud-init's ssh_redirect_user: the metadata keys, each behind the refusal
+// that tells the client to log in as the default user instead.
+void redirect_ssh(pipeline::ModuleContext& ctx, const UserEntry& u, const std::string* default_user, Tally& tally) {
+    if (!default_user) {
+        skip(ctx, tally, "ssh_redirect_user of " + u.name,
+             "user '" + u.name + "': ssh_redirect_user ignored: there is no default user (users leaves it out)");
+        return;
+    }
+    std::string options = ssh::disable_user_options(ssh::k_disable_user_opts, *default_user, u.name);
+    std::vector<ssh::AuthKeyLine> keys;
+    for (const std::string& text : ctx.instance.public_keys) {
+        if (auto line = ssh::parse_key_line(text, options); line.valid()) keys.push_back(std::move(line));
+    }
+    if (keys.empty()) {
+        skip(ctx, tally, "ssh_redirect_user of " + u.name,
+             "user '" + u.name + "': ssh_redirect_user: no public keys in metadata, SSH logins not redirected");
+        return;
+    }
+    install_keys(ctx, u, keys, "ssh_redirect_user", tally);
+}
+
+void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, const std::string* default_user, Tally& tally,
+                std::vector<std::string>& sudo, std::vector<std::string>& doas) {
     // 1. Groups the user needs (cloud-init creates them unless create_groups is false).
     if (u.create_groups.value_or(true)) {
         for (const auto& g : u.groups.value_or(std::vector<std::string>{})) ensure_group(ctx, g, tally);
@@ -260,25 +308,42 @@ void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, Tally& tally, 
         if (!created) tally.users_updated.push_back(u.name);
     }
     if (!created) ensure_home(ctx, u, *pw);
-    // 3. Password and lock state; 4. sudo rules (written at the end); 5. keys.
+    // 3. Password and lock state; 4. sudo and doas rules (written at the end); 5. keys.
     apply_password(ctx, u);
     if (u.sudo && !u.sudo->empty()) sudo.push_back(sudoers_block(u.name, *u.sudo));
-    if (u.ssh_authorized_keys && !u.ssh_authorized_keys->empty()) install_keys(ctx, u, tally);
+    if (u.doas && !u.doas->empty()) doas.push_back(doas_block(u.name, *u.doas));
+    if (u.ssh_authorized_keys && !u.ssh_authorized_keys->empty()) {
+        std::vector<ssh::AuthKeyLine> keys;
+        for (const std::string& k : *u.ssh_authorized_keys) keys.push_back(ssh::parse_key_line(k));
+        install_keys(ctx, u, keys, "ssh_authorized_keys", tally);
+    }
+    if (u.ssh_redirect_user.value_or(false)) redirect_ssh(ctx, u, default_user, tally);
+    if (u.ssh_import_id) {
+        skip(ctx, tally, "ssh_import_id of " + u.name,
+             "user '" + u.name + "': ssh_import_id is not supported by kindling (it fetches keys from Launchpad or "
+             "GitHub over the network), no keys imported");
+    }
 }
 
-void add_members(pipeline::ModuleContext& ctx, const GroupSpec& group) {
+// cloud-init create_group: a member that is not a user is skipped with a warning.
+void add_members(pipeline::ModuleContext& ctx, const GroupSpec& group, Tally& tally) {
     for (const auto& member : group.members) {
         auto pw = checked(ctx.root.find_user(member));
+        if (!pw) {
+            skip(ctx, tally, "member " + member + " of " + group.name,
+                 "Unable to add group member '" + member + "' to group '" + group.name + "'; user does not exist.");
+            continue;
+        }
         auto g = checked(ctx.root.find_group(group.name));
-        if (!pw || !g) throw ModuleFailed("group '" + group.name + "': member '" + member + "' does not exist");
+        if (!g) throw ModuleFailed("group '" + group.name + "' does not exist after groupadd");
         if (std::find(g->members.begin(), g->members.end(), member) != g->members.end() || pw->gid == g->gid) continue;
         run_argv(ctx, {"usermod", "-a", "-G", group.name, member}, member);
     }
 }
 
-bool root_has_visudo(pipeline::ModuleContext& ctx) {
-    for (const char* path : {"/usr/sbin/visudo", "/usr/bin/visudo", "/sbin/visudo", "/bin/visudo"}) {
-        if (auto st = ctx.root.lstat(path); st && *st) return true;
+bool root_has_program(pipeline::ModuleContext& ctx, std::string_view name) {
+    for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/", "/usr/local/sbin/", "/usr/local/bin/"}) {
+        if (auto st = ctx.root.lstat(dir + std::string(name)); st && *st) return true;
     }
     return false;
 }
@@ -296,12 +361,12 @@ void write_sudoers(pipeline::ModuleContext& ctx, const std::vector<std::string>&
 
     std::string file(k_sudoers_file);
     auto existing = checked(ctx.root.read_file(file));
-    std::string merged = merge_sudoers(existing, blocks);
+    std::string merged = merge_rule_blocks(existing, blocks);
     if (existing && *existing == merged) {
         checked(ctx.root.set_mode(file, {0440, 0, 0}));
         return;
     }
-    if (root_has_visudo(ctx)) {
+    if (root_has_program(ctx, "visudo")) {
         // sudo skips files with a '.' in sudoers.d, so a leftover check file is inert.
         std::string check = std::string(k_sudoers_dir) + "/.90-kindling-users.check";
         checked(ctx.root.write_file(check, merged, {0440, 0, 0}));
@@ -320,6 +385,36 @@ void write_sudoers(pipeline::ModuleContext& ctx, const std::vector<std::string>&
     tally.sudoers_written = true;
 }
 
+// cloud-init write_doas_rules: /etc/doas.conf, made 0440 root:root when new,
+// else extended keeping its mode and owner. Written even when the root has no
+// doas yet (`packages` may install it in the final stage), as cloud-init does.
+void write_doas(pipeline::ModuleContext& ctx, const std::vector<std::string>& blocks, Tally& tally) {
+    const std::string file(k_doas_file);
+    auto existing = checked(ctx.root.read_file(file));
+    std::string merged = merge_rule_blocks(existing, blocks);
+    if (existing && *existing == merged) return;
+    system::FileMode mode{0440, 0, 0};
+    if (auto st = checked(ctx.root.lstat(file)); st && existing) mode = {st->st_mode & 07777, st->st_uid, st->st_gid};
+    checked(ctx.root.write_file(file, merged, mode));
+    tally.doas_written = true;
+    if (!root_has_program(ctx, "doas")) {
+        ctx.log.warning(file + " written, but the root has no doas: the rules apply once doas (opendoas) is installed");
+    }
+}
+
+// A doas rule of the default user can only be checked once its name is known.
+void check_doas_rules(const std::vector<UserEntry>& users) {
+    for (const auto& u : users) {
+        for (const auto& rule : u.doas.value_or(std::vector<std::string>{})) {
+            auto identity = doas_rule_identity(rule);
+            if (!identity || *identity != u.name) {
+                throw ModuleFailed("user '" + u.name + "': the doas rule '" + rule + "' is for '" +
+                                   identity.value_or("?") + "', not for '" + u.name + "'");
+            }
+        }
+    }
+}
+
 std::string join(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
@@ -333,25 +428,31 @@ pipeline::Outcome run_users_groups(pipeline::ModuleContext& ctx, const UsersGrou
                         " stale lock or temporary files left in /etc by an interrupted account tool");
     }
     undo_interrupted_creation(ctx);
-    // 1. The final user list, with the default user filled in from kindling.yaml.
+    // 1. The final user list, with the default user filled in from kindling.yaml;
+    //    the default user's doas rules are checked before any change.
     std::vector<UserEntry> users = resolve_users(cfg.users, ctx.default_user);
-    // 2. Every group member must exist already or be created below: fail before any change.
-    std::set<std::string> known;
-    for (const auto& u : users) known.insert(u.name);
-    for (const auto& g : cfg.groups) {
-        for (const auto& m : g.members) {
-            if (!known.contains(m) && !checked(ctx.root.find_user(m))) {
-                throw ModuleFailed("group '" + g.name + "': member '" + m + "' does not exist");
-            }
-        }
+    check_doas_rules(users);
+    const UserEntry* def = nullptr;
+    for (const auto& u : users) {
+        if (u.is_default && !u.snapuser) def = &u;
     }
-    // 3. Groups, 4. users, 5. group members, 6. sudo rules.
+    const std::string* default_user = def ? &def->name : nullptr;
+    // 2. Groups, 3. users, 4. group members, 5. sudo and doas rules.
     Tally tally;
     for (const auto& g : cfg.groups) ensure_group(ctx, g.name, tally);
-    std::vector<std::string> sudo_blocks;
-    for (const auto& u : users) apply_user(ctx, u, tally, sudo_blocks);
-    for (const auto& g : cfg.groups) add_members(ctx, g);
+    std::vector<std::string> sudo_blocks, doas_blocks;
+    for (const auto& u : users) {
+        if (u.snapuser) {
+            skip(ctx, tally, "snapuser " + u.name,
+                 "user '" + u.name + "': snapuser is not supported by kindling (snap create-user needs snapd and "
+                 "the snap store), user not created");
+            continue;
+        }
+        apply_user(ctx, u, default_user, tally, sudo_blocks, doas_blocks);
+    }
+    for (const auto& g : cfg.groups) add_members(ctx, g, tally);
     if (!sudo_blocks.empty()) write_sudoers(ctx, sudo_blocks, tally);
+    if (!doas_blocks.empty()) write_doas(ctx, doas_blocks, tally);
 
     std::string summary = std::to_string(users.size()) + " users";
     if (!tally.users_created.empty()) summary += ", created " + join(tally.users_created);
@@ -359,6 +460,8 @@ pipeline::Outcome run_users_groups(pipeline::ModuleContext& ctx, const UsersGrou
     if (!tally.groups_created.empty()) summary += ", groups created " + join(tally.groups_created);
     if (tally.keys_added > 0) summary += ", " + std::to_string(tally.keys_added) + " keys added";
     if (tally.sudoers_written) summary += ", sudo rules written";
+    if (tally.doas_written) summary += ", doas rules written";
+    if (!tally.not_applied.empty()) summary += ", not applied: " + join(tally.not_applied);
     return {summary};
 }
 

@@ -3,17 +3,20 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <regex>
 #include <string_view>
 
 namespace kindling::modules {
 
 namespace {
 
-// Keys cloud-init accepts in a user entry that Kindling does not implement; they
-// are reported, never ignored (ssh_import_id needs the network, doas and snaps
-// are not on EC2 images we target).
-constexpr std::array<std::string_view, 5> k_unsupported_user_keys{"doas", "ssh_import_id", "ssh_redirect_user",
-                                                                    "snapuser", "sudo_group"};
+// Keys of a user entry that Kindling refuses (an error, so never ignored).
+constexpr std::array<std::string_view, 1> k_unsupported_user_keys{"sudo_group"};
+
+// What the validator says about ssh_import_id and snapuser: accepted (cloud-init
+// does), type-checked, and not applied -- they need the network (Launchpad,
+// GitHub, the snap store) or snapd. users_groups skips them with a warning.
+constexpr std::string_view k_not_applied = "not supported by kindling, not applied";
 
 std::string trim(std::string_view s) {
     auto b = s.find_first_not_of(" \t");
@@ -250,6 +253,46 @@ void read_string(const config::Node& n, config::Report& report, std::optional<st
     if (auto s = n.as_string(report)) out = *s;
 }
 
+// A list of doas.conf rules, each one line in doas.conf's grammar. Whether each
+// names the user is checked once the name is known (check_doas_identity).
+std::optional<std::vector<std::string>> read_doas(const config::Node& n, config::Report& report) {
+    auto rules = n.as_string_list(report);
+    if (!rules) return std::nullopt;
+    bool ok = true;
+    for (std::size_t i = 0; i < rules->size(); ++i) {
+        const std::string& rule = (*rules)[i];
+        if (has_newline(rule) || !doas_rule_identity(rule)) {
+            n.at(i).error(report, "'" + rule + "' is not a doas rule (permit|deny [options] identity [as target] "
+                                               "[cmd command [args ...]], on one line)");
+            ok = false;
+        }
+    }
+    return ok ? rules : std::nullopt;
+}
+
+// cloud-init writes a user's doas rules only when each names that user.
+void check_doas_identity(const config::Node& n, config::Report& report, const std::vector<std::string>& rules,
+                         const std::string& name) {
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        auto identity = doas_rule_identity(rules[i]);
+        if (identity && *identity != name) {
+            n.at(i).error(report, "the doas rule is for '" + *identity + "', not for the user '" + name + "'");
+        }
+    }
+}
+
+// true, false, or "default" (cloud-init's code takes it as true).
+std::optional<bool> read_redirect(const config::Node& n, config::Report& report) {
+    if (n.is_scalar() && n.scalar() == "default") return true;
+    std::optional<bool> b;
+    if (n.is_scalar() && !n.quoted()) b = config::parse_yaml11_bool(n.scalar());
+    if (!b) {
+        n.error(report, "expected true, false or \"default\", got " +
+                            (n.type_name() == "a string" ? "'" + n.scalar() + "'" : n.type_name()));
+    }
+    return b;
+}
+
 // One key of a user mapping into `u`; `name` is handled by the caller.
 void read_user_key(const std::string& key, const config::Node& v, config::Report& report, UserEntry& u) {
     if (key == "gecos") {
@@ -303,6 +346,16 @@ void read_user_key(const std::string& key, const config::Node& v, config::Report
         if (u.expiredate && !valid_date(*u.expiredate)) {
             v.error(report, "expected a date as YYYY-MM-DD, got '" + *u.expiredate + "'");
         }
+    } else if (key == "doas") {
+        u.doas = read_doas(v, report);
+    } else if (key == "ssh_redirect_user") {
+        u.ssh_redirect_user = read_redirect(v, report);
+    } else if (key == "ssh_import_id") {
+        u.ssh_import_id = v.as_string_or_list(report);
+        if (u.ssh_import_id) v.warning(report, std::string(k_not_applied));
+    } else if (key == "snapuser") {
+        read_string(v, report, u.snapuser);
+        if (u.snapuser) v.warning(report, std::string(k_not_applied));
     } else if (std::find(k_unsupported_user_keys.begin(), k_unsupported_user_keys.end(), key) !=
                k_unsupported_user_keys.end()) {
         v.error(report, "not supported by kindling");
@@ -327,13 +380,25 @@ std::optional<UserEntry> parse_user_mapping(const config::Node& n, config::Repor
         }
     }
     if (!n.has("name") && !fallback_name) {
-        n.error(report, "a user needs a 'name'");
+        // cloud-init: an entry needs a name or a snapuser (already reported as not applied).
+        if (!u.snapuser) n.error(report, "a user needs a 'name'");
         return std::nullopt;
     }
     // cloud-init cc_users_groups.py: keys that need a home refuse keys that deny one.
-    if (u.ssh_authorized_keys && (u.no_create_home.value_or(false) || u.system.value_or(false))) {
-        n.error(report, std::string("ssh_authorized_keys cannot be given with ") +
+    const bool redirect = u.ssh_redirect_user.value_or(false);
+    const char* needs_home = u.ssh_authorized_keys ? "ssh_authorized_keys"
+                             : u.ssh_import_id     ? "ssh_import_id"
+                             : redirect            ? "ssh_redirect_user"
+                                                   : nullptr;
+    if (needs_home && (u.no_create_home.value_or(false) || u.system.value_or(false))) {
+        n.error(report, std::string(needs_home) + " cannot be given with " +
                             (u.system.value_or(false) ? "system" : "no_create_home"));
+        return std::nullopt;
+    }
+    // ... and ssh_redirect_user replaces the user's own keys.
+    if (redirect && (u.ssh_authorized_keys || u.ssh_import_id)) {
+        n.error(report, std::string("ssh_redirect_user cannot be given with ") +
+                            (u.ssh_authorized_keys ? "ssh_authorized_keys" : "ssh_import_id"));
         return std::nullopt;
     }
     if (!name) return std::nullopt;
@@ -341,6 +406,8 @@ std::optional<UserEntry> parse_user_mapping(const config::Node& n, config::Repor
         n["name"].error(report, "'" + *name + "' is not a valid user name");
         return std::nullopt;
     }
+    // The default user's name is known at run time; users_groups checks it there.
+    if (u.doas && *name != "default") check_doas_identity(n["doas"], report, *u.doas, *name);
     u.name = *name;
     u.is_default = *name == "default";
     return u;
@@ -422,6 +489,19 @@ bool valid_account_name(std::string_view name) {
     return name.find_first_not_of("0123456789") != std::string_view::npos;
 }
 
+std::optional<std::string> doas_rule_identity(std::string_view rule) {
+    // doas.conf(5): permit|deny [options] identity [as target] [cmd command [args ...]],
+    // options nopass, nolog, persist, keepenv and setenv { ... }; identity is a
+    // user or :group.
+    static const std::regex k_rule(
+        R"(^\s*(?:permit|deny)(?:\s+(?:nopass|nolog|persist|keepenv|setenv\s*\{[^}]*\}))*)"
+        R"(\s+(:?[A-Za-z0-9_][A-Za-z0-9_.-]*\$?))"
+        R"((?:\s+as\s+\S+)?(?:\s+cmd\s+\S+(?:\s+args(?:\s+\S+)*)?)?\s*$)");
+    std::match_results<std::string_view::const_iterator> m;
+    if (!std::regex_match(rule.begin(), rule.end(), m, k_rule)) return std::nullopt;
+    return m[1].str();
+}
+
 void fill_missing(UserEntry& into, const UserEntry& from) {
     auto take = [](auto& a, const auto& b) {
         if (!a && b) a = b;
@@ -446,6 +526,10 @@ void fill_missing(UserEntry& into, const UserEntry& from) {
     take(into.uid, from.uid);
     take(into.expiredate, from.expiredate);
     take(into.inactive, from.inactive);
+    take(into.doas, from.doas);
+    take(into.ssh_redirect_user, from.ssh_redirect_user);
+    take(into.ssh_import_id, from.ssh_import_id);
+    take(into.snapuser, from.snapuser);
 }
 
 UsersGroups parse_users_groups(const config::Node& cc, config::Report& report) {

@@ -49,6 +49,12 @@ struct UserEntry {
     std::optional<std::int64_t> uid;
     std::optional<std::string> expiredate;  // YYYY-MM-DD
     std::optional<std::int64_t> inactive;   // days, -1 disables
+    std::optional<std::vector<std::string>> doas;  // doas.conf rules naming this user
+    std::optional<bool> ssh_redirect_user;  // metadata keys behind a "log in as the default user" refusal
+    // Accepted for cloud-init's sake but not applied (reported at parse time,
+    // skipped with a warning at run time): they need the network or snapd.
+    std::optional<std::vector<std::string>> ssh_import_id;
+    std::optional<std::string> snapuser;  // the user is made by `snap create-user`, never by useradd
 };
 
 struct UsersGroups {
@@ -72,5 +78,12 @@ void fill_missing(UserEntry& into, const UserEntry& from);
 // A user or group name useradd accepts without --badname and that cannot be
 // taken for an option or break a passwd/group line.
 bool valid_account_name(std::string_view name);
+
+// The identity a doas.conf rule grants to ("permit nopass bob as root" ->
+// "bob", ":wheel" for a group), or nullopt when the rule does not read as
+// `permit|deny [options] identity [as target] [cmd command [args ...]]`
+// (doas.conf(5)). cloud-init writes a user's rules only when each names that
+// user.
+std::optional<std::string> doas_rule_identity(std::string_view rule);
 
 }  // namespace kindling::modules

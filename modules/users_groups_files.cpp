@@ -6,7 +6,7 @@ namespace kindling::modules {
 
 namespace {
 
-constexpr std::string_view k_sudoers_header = "# Created by kindling users_groups\n";
+constexpr std::string_view k_rules_header = "# Created by kindling users_groups\n";
 
 std::string_view trim(std::string_view s) {
     auto b = s.find_first_not_of(" \t\r");
@@ -35,8 +35,14 @@ std::string sudoers_block(std::string_view user, const std::vector<std::string>&
     return out;
 }
 
-std::string merge_sudoers(const std::optional<std::string>& existing, const std::vector<std::string>& blocks) {
-    std::string out = existing ? *existing : std::string(k_sudoers_header);
+std::string doas_block(std::string_view user, const std::vector<std::string>& rules) {
+    std::string out = "\n# kindling User rules for " + std::string(user) + "\n";
+    for (const auto& rule : rules) out += rule + "\n";
+    return out;
+}
+
+std::string merge_rule_blocks(const std::optional<std::string>& existing, const std::vector<std::string>& blocks) {
+    std::string out = existing ? *existing : std::string(k_rules_header);
     for (const auto& block : blocks) {
         if (out.find(block) == std::string::npos) {
             if (!out.empty() && out.back() != '\n') out += '\n';

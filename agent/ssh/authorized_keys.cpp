@@ -78,6 +78,22 @@ std::pair<std::string_view, std::string_view> split_options(std::string_view ent
 
 }  // namespace
 
+std::string disable_user_options(std::string_view options, std::string_view user, std::string_view disabled_user) {
+    std::string out;
+    for (std::size_t i = 0; i < options.size();) {
+        if (options.substr(i).starts_with("$DISABLE_USER")) {
+            out += disabled_user;
+            i += 13;
+        } else if (options.substr(i).starts_with("$USER")) {
+            out += user;
+            i += 5;
+        } else {
+            out += options[i++];
+        }
+    }
+    return out;
+}
+
 std::string AuthKeyLine::format() const {
     if (!valid()) return source;
     std::string out;

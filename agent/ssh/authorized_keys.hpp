@@ -21,6 +21,18 @@
 
 namespace kindling::ssh {
 
+// The options that turn a key into a refusal telling the client to log in as
+// $USER instead of $DISABLE_USER (cloud-init's ssh_util.DISABLE_USER_OPTS, byte
+// for byte): the default of the ssh module's disable_root_opts, and what
+// users_groups puts before the metadata keys of an ssh_redirect_user.
+inline constexpr std::string_view k_disable_user_opts =
+    "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command=\"echo 'Please login as the user "
+    "\\\"$USER\\\" rather than the user \\\"$DISABLE_USER\\\".';echo;sleep 10;exit 142\"";
+
+// `options` (k_disable_user_opts or the ssh module's disable_root_opts) with
+// every $USER replaced by `user` and every $DISABLE_USER by `disabled_user`.
+std::string disable_user_options(std::string_view options, std::string_view user, std::string_view disabled_user);
+
 struct AuthKeyLine {
     std::string source;   // the line as read, without its line ending
     std::string options;  // "no-pty,command=\"x y\"" or empty

@@ -25,6 +25,11 @@ G
   printf 'root:*::\ndaemon:*::\nadm:*::\nsudo:*::\nusers:*::\nsystemd-journal:!::\nnogroup:*::\n' >"$dir/etc/gshadow"
   chmod 0640 "$dir/etc/shadow" "$dir/etc/gshadow"
   [ -f /etc/login.defs ] && cp /etc/login.defs "$dir/etc/login.defs"
+  # chpasswd (users_groups' passwd, plain_text_passwd, hashed_passwd) asks PAM;
+  # without a password stack it fails with "password not changed". pam_unix
+  # itself comes from the bound /usr.
+  mkdir -p "$dir/etc/pam.d"
+  echo 'password required pam_unix.so sha512' >"$dir/etc/pam.d/chpasswd"
   echo "localhost" >"$dir/etc/hostname"
   printf '127.0.0.1 localhost\n' >"$dir/etc/hosts"
   mount --bind /usr "$dir/usr"

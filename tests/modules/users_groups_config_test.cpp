@@ -206,8 +206,18 @@ TEST_CASE("wrong types and values give the exact message", "[module][users_group
         {"users:\n- gecos: x\n", "user-data, line 2, column 3: users[0]: a user needs a 'name'"},
         {"users:\n- name: [a]\n", "user-data, line 2, column 9: users[0].name: expected a user name, got a list"},
         {"users:\n- name: bob\n  colour: red\n", "user-data, line 3, column 11: users[0].colour: unknown user key"},
-        {"users:\n- name: bob\n  doas: [permit bob]\n", "user-data, line 3, column 9: users[0].doas: not supported by kindling"},
-        {"users:\n- name: bob\n  ssh_import_id: [gh:bob]\n", "user-data, line 3, column 18: users[0].ssh_import_id: not supported by kindling"},
+        {"users:\n- name: bob\n  doas: permit bob\n", "user-data, line 3, column 9: users[0].doas: expected a list of strings, got a string"},
+        {"users:\n- name: bob\n  doas: [permit bob, permit]\n", "user-data, line 3, column 22: users[0].doas[1]: 'permit' is not a doas rule (permit|deny [options] identity [as target] [cmd command [args ...]], on one line)"},
+        {"users:\n- name: bob\n  doas: [allow bob]\n", "user-data, line 3, column 10: users[0].doas[0]: 'allow bob' is not a doas rule (permit|deny [options] identity [as target] [cmd command [args ...]], on one line)"},
+        {"users:\n- doas: [permit nopass alice as root]\n  name: bob\n", "user-data, line 2, column 10: users[0].doas[0]: the doas rule is for 'alice', not for the user 'bob'"},
+        {"users:\n- name: bob\n  doas: [permit :wheel]\n", "user-data, line 3, column 10: users[0].doas[0]: the doas rule is for ':wheel', not for the user 'bob'"},
+        {"users:\n- name: bob\n  ssh_import_id: [gh:bob]\n", "user-data, line 3, column 18: users[0].ssh_import_id: not supported by kindling, not applied"},
+        {"users:\n- name: bob\n  ssh_import_id: {gh: bob}\n", "user-data, line 3, column 18: users[0].ssh_import_id: expected a string or a list of strings, got a mapping"},
+        {"users:\n- name: bob\n  snapuser: [a@b.c]\n", "user-data, line 3, column 13: users[0].snapuser: expected a string, got a list"},
+        {"users:\n- name: bob\n  ssh_redirect_user: maybe\n", "user-data, line 3, column 22: users[0].ssh_redirect_user: expected true, false or \"default\", got 'maybe'"},
+        {"users:\n- name: bob\n  ssh_redirect_user: [x]\n", "user-data, line 3, column 22: users[0].ssh_redirect_user: expected true, false or \"default\", got a list"},
+        {"users:\n- name: bob\n  ssh_redirect_user: true\n  ssh_authorized_keys: [ssh-ed25519 AAAA]\n", "user-data, line 2, column 3: users[0]: ssh_redirect_user cannot be given with ssh_authorized_keys"},
+        {"users:\n- name: bob\n  ssh_redirect_user: true\n  system: true\n", "user-data, line 2, column 3: users[0]: ssh_redirect_user cannot be given with system"},
         {"users:\n- name: bob\n  uid: abc\n", "user-data, line 3, column 8: users[0].uid: expected a uid from 0 to 4294967294, got 'abc'"},
         {"users:\n- name: bob\n  uid: -3\n", "user-data, line 3, column 8: users[0].uid: expected a uid from 0 to 4294967294, got -3"},
         {"users:\n- name: bob\n  uid: true\n", "user-data, line 3, column 8: users[0].uid: expected a uid from 0 to 4294967294, got a boolean"},
@@ -253,4 +263,63 @@ TEST_CASE("account names refuse what useradd or a passwd line would misread", "[
         INFO(bad);
         CHECK_FALSE(valid_account_name(bad));
     }
+}
+
+TEST_CASE("doas, ssh_redirect_user, ssh_import_id and snapuser are read with cloud-init's meaning",
+          "[module][users_groups]") {
+    Report report;
+    auto cfg = parse_users_groups(
+        Node(YAML::Load("users:\n"
+                        "- {name: amy, doas: [permit nopass amy, deny amy as root]}\n"
+                        "- {name: bob, ssh_redirect_user: default}\n"
+                        "- {name: cat, ssh_redirect_user: false, ssh_import_id: gh:cat}\n"
+                        "- {name: dan, snapuser: dan@example.com}\n"
+                        "- snapuser: joe@joeuser.io\n"),
+             "user-data"),
+        report);
+    // Only warnings: nothing stops the module.
+    CHECK_FALSE(report.has_errors());
+    std::vector<std::string> warnings;
+    for (const auto& e : report.entries()) {
+        CHECK(e.severity == kindling::config::Severity::warning);
+        warnings.push_back(e.format());
+    }
+    CHECK(warnings == std::vector<std::string>{
+                          "user-data, line 4, column 56: users[2].ssh_import_id: not supported by kindling, not applied",
+                          "user-data, line 5, column 25: users[3].snapuser: not supported by kindling, not applied",
+                          "user-data, line 6, column 13: users[4].snapuser: not supported by kindling, not applied",
+                      });
+    // The nameless snapuser entry (cloud-init: a name or a snapuser) is not a user here.
+    REQUIRE(names(cfg.users) == std::vector<std::string>{"amy", "bob", "cat", "dan"});
+    CHECK(cfg.users[0].doas == std::vector<std::string>{"permit nopass amy", "deny amy as root"});
+    CHECK(cfg.users[1].ssh_redirect_user == true);
+    CHECK(cfg.users[2].ssh_redirect_user == false);
+    CHECK(cfg.users[2].ssh_import_id == std::vector<std::string>{"gh:cat"});
+    CHECK(cfg.users[3].snapuser == "dan@example.com");
+}
+
+TEST_CASE("the default user's doas rules are kept for the run to check against its name", "[module][users_groups]") {
+    auto p = parse("users:\n- name: default\n  doas: [permit ec2-user]\n");
+    CHECK(p.messages.empty());
+    kindling::pipeline::DefaultUser def;
+    auto users = resolve_users(p.cfg.users, def);
+    REQUIRE(users.size() == 1);
+    CHECK(users[0].name == "ec2-user");
+    CHECK(users[0].doas == std::vector<std::string>{"permit ec2-user"});
+}
+
+TEST_CASE("a doas rule's identity is read as doas.conf(5) defines a rule", "[module][users_groups]") {
+    using Identity = std::optional<std::string>;
+    CHECK(doas_rule_identity("permit nopass newsuper") == Identity("newsuper"));
+    CHECK(doas_rule_identity("deny newsuper as root") == Identity("newsuper"));
+    CHECK(doas_rule_identity("permit persist keepenv setenv { PATH=/bin -HOME } :wheel") == Identity(":wheel"));
+    CHECK(doas_rule_identity("permit nolog bob as root cmd /usr/bin/apt args update") == Identity("bob"));
+    CHECK(doas_rule_identity("  permit  bob  cmd reboot  ") == Identity("bob"));
+    CHECK(doas_rule_identity("permit bob cmd") == std::nullopt);
+    CHECK(doas_rule_identity("permit nopass") == Identity("nopass"));  // a user named nopass
+    CHECK(doas_rule_identity("permit") == std::nullopt);
+    CHECK(doas_rule_identity("allow bob") == std::nullopt);
+    CHECK(doas_rule_identity("permit bob as") == std::nullopt);
+    CHECK(doas_rule_identity("permit bob extra") == std::nullopt);
+    CHECK(doas_rule_identity("permit b:ob") == std::nullopt);
 }

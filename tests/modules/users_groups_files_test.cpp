@@ -98,11 +98,20 @@ TEST_CASE("the sudoers drop-in gets one block per user, never twice", "[module][
     CHECK(sudoers_block("bob", {"ALL=(ALL) NOPASSWD:ALL", "ALL=(ALL) ALL"}) ==
           "\n# User rules for bob\nbob ALL=(ALL) NOPASSWD:ALL\nbob ALL=(ALL) ALL\n");
     std::vector<std::string> blocks{sudoers_block("bob", {"ALL"}), sudoers_block("amy", {"ALL"})};
-    std::string fresh = merge_sudoers(std::nullopt, blocks);
+    std::string fresh = merge_rule_blocks(std::nullopt, blocks);
     CHECK(fresh ==
           "# Created by kindling users_groups\n\n# User rules for bob\nbob ALL\n\n# User rules for amy\namy ALL\n");
-    CHECK(merge_sudoers(fresh, blocks) == fresh);
-    CHECK(merge_sudoers(std::string("# kept\nx ALL"), {blocks[1]}) == "# kept\nx ALL\n\n# User rules for amy\namy ALL\n");
+    CHECK(merge_rule_blocks(fresh, blocks) == fresh);
+    CHECK(merge_rule_blocks(std::string("# kept\nx ALL"), {blocks[1]}) == "# kept\nx ALL\n\n# User rules for amy\namy ALL\n");
+}
+
+TEST_CASE("doas.conf gets one block per user with the rules as written, never twice", "[module][users_groups]") {
+    CHECK(doas_block("bob", {"permit nopass bob", "deny bob as root"}) ==
+          "\n# kindling User rules for bob\npermit nopass bob\ndeny bob as root\n");
+    std::vector<std::string> blocks{doas_block("bob", {"permit bob"})};
+    std::string fresh = merge_rule_blocks(std::nullopt, blocks);
+    CHECK(fresh == "# Created by kindling users_groups\n\n# kindling User rules for bob\npermit bob\n");
+    CHECK(merge_rule_blocks(fresh, blocks) == fresh);
 }
 
 TEST_CASE("sudoers gets an #includedir only when none names the directory", "[module][users_groups]") {

@@ -59,28 +59,44 @@ public:
     std::vector<std::string> lines;
 };
 
+// A scratch root, the fake account tools recorded, a harness on them, and the
+// module's log lines.
+struct FakeTools {
+    FakeTools() {
+        runner.set_handler(fake_account_tools(scratch));
+        h.log.setChannel(logs);
+    }
+    ScratchRoot scratch;
+    RecordingRunner runner;
+    Harness h{scratch, runner};
+    Poco::AutoPtr<LogRecorder> logs{new LogRecorder};
+};
+
 }  // namespace
 
-TEST_CASE("example 3 and 4 are refused at parse time with cloud-init keys kindling lacks", "[module][users_groups]") {
-    auto e3 = parse_text(read_data("module-docs/cc_users_groups/example3.yaml"), "example3.yaml");
-    CHECK(e3.messages ==
-          Argv{"example3.yaml, line 5, column 18: users[0].ssh_import_id: not supported by kindling"});
-    auto e4 = parse_text(read_data("module-docs/cc_users_groups/example4.yaml"), "example4.yaml");
-    CHECK(e4.messages == Argv{"example4.yaml, line 3, column 9: users[0].doas: not supported by kindling"});
-}
-
-TEST_CASE("the full cloud-init users example reports each key kindling lacks", "[module][users_groups]") {
+TEST_CASE("the full cloud-init users example warns of each key kindling does not apply", "[module][users_groups]") {
     auto p = parse_text(read_data("examples/cloud-config-user-groups.txt"), "user-data");
+    CHECK_FALSE(p.has_errors);
     CHECK(p.messages == Argv{
-                            "user-data, line 24, column 7: users[1].ssh_import_id: not supported by kindling",
-                            "user-data, line 33, column 7: users[2].ssh_import_id: not supported by kindling",
-                            "user-data, line 50, column 15: users[6].snapuser: not supported by kindling",
-                            "user-data, line 50, column 5: users[6]: a user needs a 'name'",
-                            "user-data, line 52, column 24: users[7].ssh_redirect_user: not supported by kindling",
+                            "user-data, line 24, column 7: users[1].ssh_import_id: not supported by kindling, not applied",
+                            "user-data, line 33, column 7: users[2].ssh_import_id: not supported by kindling, not applied",
+                            "user-data, line 50, column 15: users[6].snapuser: not supported by kindling, not applied",
                         });
 }
 
-TEST_CASE("the full users example without those keys runs these exact commands", "[module][users_groups]") {
+namespace {
+
+// The refusal cloud-init puts before a redirected user's keys, for `user` and `disabled`.
+std::string redirected(const std::string& user, const std::string& disabled, const std::string& key) {
+    return "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command=\"echo 'Please login as the user \\\"" +
+           user + "\\\" rather than the user \\\"" + disabled + "\\\".';echo;sleep 10;exit 142\" " + key + "\n";
+}
+
+const std::string k_metadata_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMetadataKey0000000000000000000000000 my-key-pair";
+
+}  // namespace
+
+TEST_CASE("the full users example runs these exact commands", "[module][users_groups]") {
     // Recorded: selinux_user needs an SELinux kernel, so useradd cannot run here.
     ScratchRoot scratch;
     scratch.append("/etc/passwd", "sys:x:3:3:sys:/dev:/usr/sbin/nologin\n");
@@ -88,10 +104,8 @@ TEST_CASE("the full users example without those keys runs these exact commands",
     RecordingRunner runner;
     runner.set_handler(fake_account_tools(scratch));
     Harness h(scratch, runner);
-    std::string text = without_lines(read_data("examples/cloud-config-user-groups.txt"),
-                                     {"ssh_import_id", "- lp:falcojr", "- gh:TheRealFalcon", "snapuser",
-                                      "- name: nosshlogins", "ssh_redirect_user"});
-    auto out = h.run(text);
+    h.instance.public_keys = {k_metadata_key};
+    auto out = h.run(read_data("examples/cloud-config-user-groups.txt"));
     REQUIRE(out.error.empty());
 
     CHECK(runner.argvs() ==
@@ -116,6 +130,8 @@ TEST_CASE("the full users example without those keys runs these exact commands",
               {"useradd", "cloudy", "--comment", "Magic Cloud App Daemon User", "--inactive", "5", "--system",
                "-M"},
               {"useradd", "fizzbuzz", "--shell", "/bin/bash", "-m"},
+              // the nameless snapuser entry makes no account
+              {"useradd", "nosshlogins", "-m"},
               {"usermod", "-a", "-G", "admingroup", "root"},
               {"usermod", "-a", "-G", "admingroup", "sys"},
           });
@@ -140,18 +156,21 @@ TEST_CASE("the full users example without those keys runs these exact commands",
     CHECK(file_mode(scratch, "/home/barfoo/.ssh") == Mode{040700, uid, gid});
     CHECK(file_mode(scratch, "/home/barfoo/.ssh/authorized_keys") == Mode{0100600, uid, gid});
     CHECK(scratch.read("/home/fizzbuzz/.ssh/authorized_keys") == key);
+    // ssh_redirect_user: the metadata key, behind a refusal naming the default user.
+    CHECK(scratch.read("/home/nosshlogins/.ssh/authorized_keys") ==
+          redirected("ec2-user", "nosshlogins", k_metadata_key));
+    auto [nuid, ngid] = ids_of(scratch, "nosshlogins");
+    CHECK(file_mode(scratch, "/home/nosshlogins/.ssh/authorized_keys") == Mode{0100600, nuid, ngid});
+    CHECK_FALSE(scratch.exists("/home/foobar/.ssh"));  // ssh_import_id imported nothing
     CHECK(out.summary ==
-          "6 users, created ec2-user, foobar, barfoo, testuser, cloudy, fizzbuzz, groups created admingroup, "
-          "cloud-users, wheel, adm, systemd-journal, users, foobar, admin, 2 keys added, sudo rules written");
+          "7 users, created ec2-user, foobar, barfoo, testuser, cloudy, fizzbuzz, nosshlogins, groups created "
+          "admingroup, cloud-users, wheel, adm, systemd-journal, users, foobar, admin, 3 keys added, sudo rules "
+          "written, not applied: ssh_import_id of foobar, ssh_import_id of barfoo");
 }
 
 TEST_CASE("passwords never reach a command line, a message or a log", "[module][users_groups]") {
-    ScratchRoot scratch;
-    RecordingRunner runner;
-    runner.set_handler(fake_account_tools(scratch));
-    Harness h(scratch, runner);
-    Poco::AutoPtr<LogRecorder> logs(new LogRecorder);
-    h.log.setChannel(logs);
+    FakeTools f;
+    auto& [scratch, runner, h, logs] = f;
     h.log.setLevel(Poco::Message::PRIO_TRACE);
 
     auto out = h.run(
@@ -173,13 +192,21 @@ TEST_CASE("passwords never reach a command line, a message or a log", "[module][
     CHECK(out.summary.find("MARK") == std::string::npos);
     for (const auto& line : logs->lines) CHECK(line.find("MARK") == std::string::npos);
 
-    // A failing chpasswd names the user, not the password or what chpasswd printed.
+    // A failing chpasswd names the user and its last line, never the password.
     ScratchRoot scratch2;
     RecordingRunner failing;
-    failing.set_handler(failing_program(fake_account_tools(scratch2), "chpasswd", "chpasswd: line 1: MARK-plain\n"));
+    failing.set_handler(failing_program(fake_account_tools(scratch2), "chpasswd",
+                                        "chpasswd: (user amy) pam_chauthtok() failed\nchpasswd: line 1: MARK-plain?\n"));
     Harness h2(scratch2, failing);
     auto err = h2.run("users:\n- name: amy\n  plain_text_passwd: MARK-plain\n");
-    CHECK(err.error == "chpasswd for 'amy': exit status 1");
+    CHECK(err.error == "chpasswd for 'amy': exit status 1: chpasswd: line 1: [password]?");
+    // ... and the hash of a hashed password is blanked the same way.
+    ScratchRoot scratch3;
+    RecordingRunner failing_hash;
+    failing_hash.set_handler(failing_program(fake_account_tools(scratch3), "chpasswd", "bad hash $6$MARK\n"));
+    Harness h3(scratch3, failing_hash);
+    CHECK(h3.run("users:\n- name: amy\n  hashed_passwd: $6$MARK\n").error ==
+          "chpasswd for 'amy': exit status 1: bad hash [password]");
 }
 
 TEST_CASE("sudo rules that visudo rejects fail the module and leave no drop-in", "[module][users_groups]") {
@@ -198,15 +225,25 @@ TEST_CASE("sudo rules that visudo rejects fail the module and leave no drop-in",
     CHECK(scratch.read("/etc/sudoers") == "@includedir /etc/sudoers.d\n");
 }
 
-TEST_CASE("a group member that exists nowhere fails before anything changes", "[module][users_groups]") {
-    ScratchRoot scratch;
-    RecordingRunner runner;
-    Harness h(scratch, runner);
-    std::string passwd = scratch.read("/etc/passwd");
-    auto out = h.run(read_data("module-docs/cc_users_groups/example2.yaml"));  // admingroup: [root, sys]
-    CHECK(out.error == "group 'admingroup': member 'sys' does not exist");
-    CHECK(runner.calls().empty());
-    CHECK(scratch.read("/etc/passwd") == passwd);
+TEST_CASE("a group member that exists nowhere is skipped with cloud-init's warning", "[module][users_groups]") {
+    FakeTools f;
+    auto& [scratch, runner, h, logs] = f;
+    auto out = h.run("groups: {admins: [alice, nobody-here], ops: [ghost]}\nusers: [{name: alice}]\n");
+    REQUIRE(out.error.empty());
+    CHECK(runner.argvs() == std::vector<Argv>{
+                                {"groupadd", "admins"},
+                                {"groupadd", "ops"},
+                                {"useradd", "alice", "-m"},
+                                {"usermod", "-a", "-G", "admins", "alice"},
+                            });
+    CHECK(scratch.read("/etc/group") == "root:x:0:\nadmins:x:1000:alice\nops:x:1001:\nalice:x:1002:\n");
+    CHECK(logs->lines == Argv{
+                             "Unable to add group member 'nobody-here' to group 'admins'; user does not exist.",
+                             "Unable to add group member 'ghost' to group 'ops'; user does not exist.",
+                         });
+    CHECK(out.summary ==
+          "1 users, created alice, groups created admins, ops, not applied: member nobody-here of admins, member "
+          "ghost of ops");
 }
 
 TEST_CASE("a failing useradd fails the module with its message", "[module][users_groups]") {
@@ -316,6 +353,15 @@ void check_rerun_changes_nothing(const ScratchRoot& scratch, TeeRunner& runner, 
     CHECK(snapshot(scratch) == before);
 }
 
+// An image_root(), the real tools recorded, a harness on them, and the module's log lines.
+struct RealTools {
+    RealTools() { h.log.setChannel(logs); }
+    ScratchRoot scratch = image_root();
+    TeeRunner runner{scratch};
+    Harness h{scratch, runner};
+    Poco::AutoPtr<LogRecorder> logs{new LogRecorder};
+};
+
 // Debian's `sys` (example 2 makes it a member of admingroup).
 void plant_sys(const ScratchRoot& scratch) {
     scratch.append("/etc/passwd", "sys:x:3:3:sys:/dev:/usr/sbin/nologin\n");
@@ -379,15 +425,13 @@ TEST_CASE("example 2 creates the groups, adds the members and still creates the 
     check_rerun_changes_nothing(scratch, runner, h, read_data("module-docs/cc_users_groups/example2.yaml"), "1 users");
 }
 
-TEST_CASE("the full users example (minus keys kindling lacks and selinux_user) with real tools",
-          "[module][users_groups][integration]") {
+TEST_CASE("the full users example (minus selinux_user) with real tools", "[module][users_groups][integration]") {
     auto scratch = image_root();
     plant_sys(scratch);
     TeeRunner runner(scratch);
     Harness h(scratch, runner);
-    std::string text = without_lines(read_data("examples/cloud-config-user-groups.txt"),
-                                     {"ssh_import_id", "- lp:falcojr", "- gh:TheRealFalcon", "snapuser",
-                                      "- name: nosshlogins", "ssh_redirect_user", "selinux_user"});
+    h.instance.public_keys = {k_metadata_key};
+    std::string text = without_lines(read_data("examples/cloud-config-user-groups.txt"), {"selinux_user"});
     auto out = h.run(text);
     REQUIRE(out.error.empty());
     std::string t = today();
@@ -399,7 +443,8 @@ TEST_CASE("the full users example (minus keys kindling lacks and selinux_user) w
           "barfoo:x:1002:1009:Bar B. Foo:/home/barfoo:/bin/bash\n"
           "testuser:x:1003:1010:Mr. Test:/local/testdir:/bin/bash\n"
           "cloudy:x:999:999:Magic Cloud App Daemon User:/home/cloudy:/bin/bash\n"
-          "fizzbuzz:x:1004:1011::/home/fizzbuzz:/bin/bash\n");
+          "fizzbuzz:x:1004:1011::/home/fizzbuzz:/bin/bash\n"
+          "nosshlogins:x:1005:1012::/home/nosshlogins:/bin/bash\n");
     CHECK(scratch.read("/etc/shadow") ==
           "root:*:19000:0:99999:7:::\n"
           "sys:*:19000:0:99999:7:::\n"
@@ -409,13 +454,19 @@ TEST_CASE("the full users example (minus keys kindling lacks and selinux_user) w
           "barfoo:!:" + t + "::::::\n"
           "testuser:!:" + t + "::::::\n"
           "cloudy:!:" + t + "::::5::\n"
-          "fizzbuzz:!:" + t + "::::::\n");
+          "fizzbuzz:!:" + t + "::::::\n"
+          "nosshlogins:!:" + t + "::::::\n");
     CHECK(file_mode(scratch, "/local/testdir") == Mode{040700, 1003, 1010});
     CHECK_FALSE(scratch.exists("/home/cloudy"));
     CHECK(file_mode(scratch, "/home/fizzbuzz/.ssh/authorized_keys") == Mode{0100600, 1004, 1011});
     CHECK(file_mode(scratch, "/home/fizzbuzz/.ssh") == Mode{040700, 1004, 1011});
+    CHECK(scratch.read("/home/nosshlogins/.ssh/authorized_keys") ==
+          redirected("ec2-user", "nosshlogins", k_metadata_key));
+    CHECK(file_mode(scratch, "/home/nosshlogins/.ssh/authorized_keys") == Mode{0100600, 1005, 1012});
+    CHECK(file_mode(scratch, "/home/nosshlogins/.ssh") == Mode{040700, 1005, 1012});
 
-    check_rerun_changes_nothing(scratch, runner, h, text, "6 users");
+    check_rerun_changes_nothing(scratch, runner, h, text,
+                                "7 users, not applied: ssh_import_id of foobar, ssh_import_id of barfoo");
 }
 
 TEST_CASE("an existing user is updated with usermod, not recreated", "[module][users_groups][integration]") {
@@ -483,4 +534,145 @@ TEST_CASE("a plain text password is set through chpasswd's stdin and never logge
     CHECK(scratch.read("/etc/shadow").find("MARK") == std::string::npos);
     CHECK_FALSE(scratch.exists("/var/log/kindling-output.log"));  // captured, never logged
     for (const auto& line : logs->lines) CHECK(line.find("MARK") == std::string::npos);
+}
+
+TEST_CASE("example 3: ssh_import_id is not applied, newsuper is still created", "[module][users_groups][integration]") {
+    RealTools f;
+    auto& [scratch, runner, h, logs] = f;
+    const std::string yaml = read_data("module-docs/cc_users_groups/example3.yaml");
+    CHECK(parse_text(yaml, "example3.yaml").messages ==
+          Argv{"example3.yaml, line 5, column 18: users[0].ssh_import_id: not supported by kindling, not applied"});
+    auto out = h.run(yaml);
+    REQUIRE(out.error.empty());
+    CHECK(out.summary == "1 users, created newsuper, not applied: ssh_import_id of newsuper");
+    CHECK(runner.argvs() == std::vector<Argv>{{"useradd", "newsuper", "--shell", "/bin/bash", "-m"}});
+    CHECK(scratch.read("/etc/passwd") == "root:x:0:0:root:/root:/bin/sh\nnewsuper:x:1000:1000::/home/newsuper:/bin/bash\n");
+    CHECK(scratch.read("/etc/shadow") == "root:*:19000:0:99999:7:::\nnewsuper:!:" + today() + "::::::\n");
+    CHECK_FALSE(scratch.exists("/home/newsuper/.ssh"));
+    CHECK(logs->lines == Argv{"user 'newsuper': ssh_import_id is not supported by kindling (it fetches keys from "
+                              "Launchpad or GitHub over the network), no keys imported"});
+    check_rerun_changes_nothing(scratch, runner, h, yaml, "1 users, not applied: ssh_import_id of newsuper");
+}
+
+TEST_CASE("example 4: doas rules go to /etc/doas.conf as cloud-init writes them", "[module][users_groups][integration]") {
+    RealTools f;
+    auto& [scratch, runner, h, logs] = f;
+    const std::string yaml = read_data("module-docs/cc_users_groups/example4.yaml");
+    auto out = h.run(yaml);
+    REQUIRE(out.error.empty());
+    CHECK(out.summary == "1 users, created newsuper, doas rules written");
+    CHECK(scratch.read("/etc/doas.conf") ==
+          "# Created by kindling users_groups\n\n# kindling User rules for newsuper\npermit nopass newsuper\n"
+          "deny newsuper as root\n");
+    CHECK(file_mode(scratch, "/etc/doas.conf") == Mode{0100440, 0, 0});
+    // The host's /usr has no doas: written anyway (packages may install it later), with a warning.
+    REQUIRE_FALSE(scratch.exists("/usr/bin/doas"));
+    CHECK(logs->lines ==
+          Argv{"/etc/doas.conf written, but the root has no doas: the rules apply once doas (opendoas) is installed"});
+    CHECK_FALSE(scratch.exists("/etc/sudoers.d/90-kindling-users"));
+    std::string before = scratch.read("/etc/doas.conf");
+    check_rerun_changes_nothing(scratch, runner, h, yaml, "1 users");
+    CHECK(scratch.read("/etc/doas.conf") == before);
+}
+
+TEST_CASE("doas rules are appended to the image's doas.conf, keeping its mode", "[module][users_groups]") {
+    FakeTools f;
+    auto& [scratch, runner, h, logs] = f;
+    scratch.write("/etc/doas.conf", "permit persist :wheel", 0600);
+    scratch.write("/usr/bin/doas", "", 04755);
+    auto out = h.run("users:\n- {name: amy, doas: ['permit nopass amy cmd /usr/bin/systemctl args restart app']}\n"
+                     "- {name: bob, doas: [deny bob]}\n");
+    REQUIRE(out.error.empty());
+    CHECK(scratch.read("/etc/doas.conf") ==
+          "permit persist :wheel\n\n# kindling User rules for amy\npermit nopass amy cmd /usr/bin/systemctl args "
+          "restart app\n\n# kindling User rules for bob\ndeny bob\n");
+    CHECK(file_mode(scratch, "/etc/doas.conf") == Mode{0100600, 0, 0});
+    CHECK(logs->lines.empty());  // the root has doas
+}
+
+TEST_CASE("a default user's doas rule for someone else fails before any change", "[module][users_groups]") {
+    ScratchRoot scratch;
+    RecordingRunner runner;
+    Harness h(scratch, runner);
+    auto out = h.run("users:\n- name: default\n  doas: [permit nopass admin]\n- name: bob\n");
+    CHECK(out.error == "user 'ec2-user': the doas rule 'permit nopass admin' is for 'admin', not for 'ec2-user'");
+    CHECK(runner.calls().empty());
+    CHECK_FALSE(scratch.exists("/etc/doas.conf"));
+}
+
+TEST_CASE("ssh_redirect_user without a default user or without metadata keys is skipped with a warning",
+          "[module][users_groups]") {
+    FakeTools f;
+    auto& [scratch, runner, h, logs] = f;
+    h.instance.public_keys = {k_metadata_key};
+    auto out = h.run("users:\n- {name: legacy, ssh_redirect_user: true}\n");
+    REQUIRE(out.error.empty());
+    CHECK(out.summary == "1 users, created legacy, not applied: ssh_redirect_user of legacy");
+    CHECK(logs->lines ==
+          Argv{"user 'legacy': ssh_redirect_user ignored: there is no default user (users leaves it out)"});
+    CHECK_FALSE(scratch.exists("/home/legacy/.ssh"));
+
+    logs->lines.clear();
+    h.instance.public_keys.clear();
+    out = h.run("users:\n- default\n- {name: legacy, ssh_redirect_user: default}\n");
+    REQUIRE(out.error.empty());
+    CHECK(out.summary ==
+          "2 users, created ec2-user, groups created wheel, adm, systemd-journal, sudo rules written, not applied: "
+          "ssh_redirect_user of legacy");
+    CHECK(logs->lines ==
+          Argv{"user 'legacy': ssh_redirect_user: no public keys in metadata, SSH logins not redirected"});
+    CHECK_FALSE(scratch.exists("/home/legacy/.ssh"));
+}
+
+TEST_CASE("ssh_redirect_user puts every metadata key behind the refusal, merged into existing keys",
+          "[module][users_groups]") {
+    ScratchRoot scratch;
+    scratch.append("/etc/passwd", "legacy:x:1200:1200::/home/legacy:/bin/sh\n");
+    scratch.append("/etc/group", "legacy:x:1200:\n");
+    scratch.append("/etc/shadow", "legacy:!:19000::::::\n");
+    scratch.mkdir("/home/legacy", 0700, 1200, 1200);
+    scratch.mkdir("/home/legacy/.ssh", 0700, 1200, 1200);
+    // The metadata key already there without options: replaced in place, as cloud-init does.
+    scratch.write("/home/legacy/.ssh/authorized_keys", "# old\n" + k_metadata_key + "\n", 0600, 1200, 1200);
+    RecordingRunner runner;
+    runner.set_handler(fake_account_tools(scratch));
+    Harness h(scratch, runner);
+    const std::string second = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQCsecond other-pair";
+    h.instance.public_keys = {k_metadata_key, "not a key", second};
+    h.def.name = "admin";
+    auto out = h.run("users: [default, {name: legacy, ssh_redirect_user: true}]\n");
+    REQUIRE(out.error.empty());
+    CHECK(out.summary == "2 users, created admin, groups created wheel, adm, systemd-journal, 1 keys added, sudo "
+                         "rules written");
+    CHECK(scratch.read("/home/legacy/.ssh/authorized_keys") ==
+          "# old\n" + redirected("admin", "legacy", k_metadata_key) + redirected("admin", "legacy", second));
+    CHECK(file_mode(scratch, "/home/legacy/.ssh/authorized_keys") == Mode{0100600, 1200, 1200});
+    CHECK_FALSE(scratch.exists("/home/admin/.ssh"));  // the ssh module gives the default user its keys
+    // Again: nothing to add.
+    auto again = h.run("users: [default, {name: legacy, ssh_redirect_user: true}]\n");
+    CHECK(again.summary == "2 users");
+}
+
+TEST_CASE("a snapuser entry with a name makes no account and says so", "[module][users_groups]") {
+    FakeTools f;
+    auto& [scratch, runner, h, logs] = f;
+    auto out = h.run("users:\n- {name: joe, snapuser: joe@example.com, sudo: ALL}\n- {name: amy}\n");
+    REQUIRE(out.error.empty());
+    CHECK(runner.argvs() == std::vector<Argv>{{"useradd", "amy", "-m"}});
+    CHECK(out.summary == "2 users, created amy, not applied: snapuser joe");
+    CHECK(logs->lines == Argv{"user 'joe': snapuser is not supported by kindling (snap create-user needs snapd and "
+                              "the snap store), user not created"});
+    CHECK_FALSE(scratch.exists("/etc/sudoers.d/90-kindling-users"));
+}
+
+TEST_CASE("chpasswd failing in a root without PAM configuration reports its own last line",
+          "[module][users_groups][integration]") {
+    // The real chpasswd in a root that has no /etc/pam.d (a bare image).
+    auto scratch = ScratchRoot::with_usr();
+    scratch.write("/etc/login.defs", "UID_MIN 1000\nGID_MIN 1000\nUSERGROUPS_ENAB yes\nENCRYPT_METHOD SHA512\n");
+    TeeRunner runner(scratch);
+    Harness h(scratch, runner);
+    auto out = h.run("users:\n- name: amy\n  plain_text_passwd: MARK-pw-3\n");
+    CHECK(out.error.find("MARK") == std::string::npos);
+    CHECK(out.error == "chpasswd for 'amy': exit status 1: chpasswd: (line 1, user amy) password not changed");
 }

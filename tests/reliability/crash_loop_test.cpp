@@ -5,21 +5,17 @@
 // namespace, so the kill takes its children down too, as a power cut would.
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <regex>
 #include <sstream>
 
-#include "agent/system/atomic_write.hpp"
 #include "tests/support/boot_fixture.hpp"
 #include "tests/support/reliability_tally.hpp"
+#include "tests/support/tree_snapshot.hpp"
 
-namespace fs = std::filesystem;
 using namespace kindling;
 using kindling::test::BootFixture;
 using kindling::test::BootOptions;
@@ -85,15 +81,7 @@ echo register >> /var/tmp/per-instance-runs
 --==BOUNDARY==--
 )";
 
-struct Entry {
-    char type = '?';  // f, d, l
-    mode_t mode = 0;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::string content;  // file bytes or link target
-    bool operator==(const Entry&) const = default;
-};
-using Tree = std::map<std::string, Entry>;
+using test::Tree;
 
 // Content that differs between two clean boots and so is compared by shape:
 // semaphore times, password hashes (random salt), shadow-utils backups (they
@@ -118,33 +106,18 @@ std::string normalised(const std::string& path, std::string content) {
 
 // Every file, directory and link under the parts of the root a boot changes.
 Tree snapshot(const test::ScratchRoot& root, std::vector<std::string>& temporaries) {
-    Tree tree;
-    for (const char* top : {"/etc", "/home", "/var/lib/kindling", "/var/tmp"}) {
-        fs::path base = root.host(top);
-        if (!fs::exists(base)) continue;
-        for (auto it = fs::recursive_directory_iterator(base); it != fs::recursive_directory_iterator(); ++it) {
-            std::string inside = std::string(top) + "/" + fs::relative(it->path(), base).string();
-            std::string name = it->path().filename().string();
-            if (system::is_temporary_name(name)) {  // a kill between create and rename
-                if (it->is_directory()) it.disable_recursion_pending();
-                temporaries.push_back(inside);
-                continue;
-            }
-            if (inside.starts_with("/etc/") && name.ends_with("-") && it->is_regular_file()) continue;  // passwd- etc.
-            // shadow-utils' lock files (NAME.lock, NAME.PID) left by a useradd
-            // killed with us are not skipped: shadow keeps a stale one when its
-            // pid is alive again (pid reuse), so users_groups clears them
-            // (Root::clear_stale_account_locks) and none may be left.
-            struct stat st {};
-            REQUIRE(::lstat(it->path().c_str(), &st) == 0);
-            Entry e{S_ISDIR(st.st_mode) ? 'd' : S_ISLNK(st.st_mode) ? 'l' : S_ISREG(st.st_mode) ? 'f' : '?',
-                    st.st_mode & 07777, st.st_uid, st.st_gid, ""};
-            if (e.type == 'f') e.content = normalised(inside, root.read(inside));
-            if (e.type == 'l') e.content = fs::read_symlink(it->path()).string();
-            tree[inside] = e;
-        }
-    }
-    return tree;
+    test::SnapshotOptions options;
+    options.tops = {"/etc", "/home", "/var/lib/kindling", "/var/tmp"};
+    // shadow-utils' backups (passwd- etc.) hold whichever version preceded the
+    // last change. Its lock files (NAME.lock, NAME.PID) left by a useradd
+    // killed with us are not skipped: shadow keeps a stale one when its pid is
+    // alive again (pid reuse), so users_groups clears them
+    // (Root::clear_stale_account_locks) and none may be left.
+    options.skip_file = [](const std::string& path) { return path.starts_with("/etc/") && path.ends_with("-"); };
+    options.normalise = normalised;
+    test::Snapshot snap = test::snapshot_tree(root, options);
+    temporaries.insert(temporaries.end(), snap.temporaries.begin(), snap.temporaries.end());  // a kill between create and rename
+    return snap.tree;
 }
 
 // Files only commands write, with the module whose semaphore says they started.

@@ -66,6 +66,13 @@ TEST_CASE("given options replace the line's own options, and an empty string rem
     CHECK(parse_key_line("no-pty ssh-rsa AAAA c").format() == "no-pty ssh-rsa AAAA c");
 }
 
+TEST_CASE("the refusal options name the user to log in as and the one refused", "[ssh]") {
+    CHECK(disable_user_options(k_disable_user_opts, "ec2-user", "root") ==
+          "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command=\"echo 'Please login as the user "
+          "\\\"ec2-user\\\" rather than the user \\\"root\\\".';echo;sleep 10;exit 142\"");
+    CHECK(disable_user_options("$USER $DISABLE_USER $USERS $DISABLE_USE", "a", "b") == "a b aS $DISABLE_USE");
+}
+
 TEST_CASE("a formatted key joins its fields with single spaces", "[ssh]") {
     CHECK(parse_key_line("  no-pty\tssh-rsa   AAAA    my  key ").format() == "no-pty ssh-rsa AAAA my  key");
 }
