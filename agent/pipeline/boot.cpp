@@ -135,10 +135,13 @@ std::optional<Prepared> prepare_init(const BootRequest& request, const config::A
                       BootResult::config_error);
         return std::nullopt;
     }
+    // The per-part validation above reported each warning at its part, line
+    // and column; parsing the merged cloud-config again only adds what merging
+    // made invalid, so its warnings (the same ones, without a position) are dropped.
     config::Report report;
     prep.modules = parse_modules(registry, ud.cloud_config, report);
     for (const config::Entry& e : report.entries()) {
-        (e.severity == config::Severity::error ? stage.errors : stage.warnings).push_back(e.format());
+        if (e.severity == config::Severity::error) stage.errors.push_back(e.format());
     }
     return prep;
 }
@@ -170,9 +173,10 @@ std::optional<Prepared> prepare_final(const Registry& registry, system::Root& ro
         result = stop(record, root, Paths{}, "final", prep.error().message, BootResult::internal);
         return std::nullopt;
     }
+    // Warnings about the stored cloud-config were reported by init already.
     StageRecord& stage = *record.stage("final");
     for (const config::Entry& e : report.entries()) {
-        (e.severity == config::Severity::error ? stage.errors : stage.warnings).push_back(e.format());
+        if (e.severity == config::Severity::error) stage.errors.push_back(e.format());
     }
     return std::move(*prep);
 }

@@ -293,3 +293,24 @@ TEST_CASE("--imds-endpoint that is not http://HOST[:PORT] is a usage error (64) 
         CHECK_FALSE(root.exists("/run/kindling"));
     }
 }
+
+TEST_CASE("a warning about the user data is reported once, at its line, not again by each stage",
+          "[integration][first_boot]") {
+    ScratchRoot root = ScratchRoot::with_usr();
+    fake_imds::Server imds(fake_options("#cloud-config\nssh_genkeytypes: [ed25519]\nhostnme: web-02\n"
+                                        "users:\n- default\n- {name: bob, ssh_import_id: [gh:bob]}\n"));
+    imds.start();
+    std::string config = write_config(root, imds.url());
+    auto r = test::run_kindling({"run", "--root", root.path().string(), "--config", config});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);  // degraded: the unknown key was skipped
+    const std::string status = root.read("/run/kindling/status.json");
+    CHECK(count(status, "hostnme") == 1);
+    CHECK(count(status, "user-data part 1, line 3, column 10: hostnme: unknown key, ignoring (did you mean 'hostname'?)") == 1);
+    CHECK(count(r.err, "hostnme") == 1);
+    // A module's own warning (a key it does not apply) too.
+    const std::string unsupported = "ssh_import_id: not supported by kindling, not applied";
+    CHECK(count(status, unsupported) == 1);
+    CHECK(count(status, "user-data part 1, line 6, column 30: users[1]." + unsupported) == 1);
+    CHECK(count(r.err, unsupported) == 1);
+}
