@@ -305,9 +305,9 @@ void read_user_key(const std::string& key, const config::Node& v, config::Report
         }
     } else if (std::find(k_unsupported_user_keys.begin(), k_unsupported_user_keys.end(), key) !=
                k_unsupported_user_keys.end()) {
-        v.error(report, "not supported by kindling");
+        v.key_error(report, "not supported by kindling");
     } else {
-        v.error(report, "unknown user key");
+        v.key_error(report, "unknown user key");
     }
 }
 
