@@ -239,10 +239,4 @@ Node without_keys(const Node& doc, const std::vector<std::string>& keys) {
     return Node(copy, doc.source(), doc.path());
 }
 
-std::string to_yaml_text(const Node& doc) {
-    YAML::Emitter out;
-    out << doc.yaml();
-    return std::string(out.c_str()) + "\n";
-}
-
 }  // namespace kindling::config

@@ -88,8 +88,6 @@ private:
 // A copy of mapping `doc` without the given top-level keys (for dropping the
 // keys that failed validation under the warn policy).
 Node without_keys(const Node& doc, const std::vector<std::string>& keys);
-// The document as YAML text (for the stored cloud-config.yaml).
-std::string to_yaml_text(const Node& doc);
 
 // YAML 1.1 boolean and integer spellings (PyYAML's resolver), for plain scalars.
 std::optional<bool> parse_yaml11_bool(std::string_view text);

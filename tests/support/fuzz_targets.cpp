@@ -13,6 +13,7 @@
 #include "agent/userdata/decode.hpp"
 #include "agent/userdata/include.hpp"
 #include "agent/userdata/merge.hpp"
+#include "agent/userdata/yaml_types.hpp"
 #include "modules/registry.hpp"
 
 namespace kindling::fuzz {
@@ -50,7 +51,7 @@ std::string config(std::string_view bytes) {
             std::vector<std::string> drop(bad.begin(), bad.end());
             config::Node kept = drop.empty() ? *doc : config::without_keys(*doc, drop);
             std::ignore = pipeline::parse_modules(registry, kept, report);
-            std::ignore = config::to_yaml_text(kept);
+            std::ignore = userdata::to_yaml_text(kept.yaml());
         }
     }
     config::Report agent_report;
