@@ -6,6 +6,7 @@
 
 #include "agent/pipeline/status.hpp"
 #include "tests/support/boot_fixture.hpp"
+#include "tests/support/loopback_server.hpp"
 
 using namespace kindling;
 using kindling::test::BootFixture;
@@ -158,4 +159,19 @@ TEST_CASE("kindling schema and the boot agree on empty user data and on one that
         CHECK(log.find("user data: user data") == std::string::npos);
         CHECK(test::count_of(log, "removed a UTF-8 byte order mark") == (c.bytes.empty() ? 0u : 1u));
     }
+}
+
+TEST_CASE("at boot an #include over https is verified against the system's CAs", "[pipeline][integration][https]") {
+    test::TestPki pki;  // a CA no system trusts
+    test::LoopbackServer server(pki);
+    server.set("/ud", {200, "#cloud-config\nhostname: from-include\n", {}});
+    BootFixture boot(boot_with("#include " + server.url() + "/ud\n"));
+    auto r = boot.run();
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    const std::string problem = "user data: #include '" + server.url() +
+                                "/ud': TLS: certificate not trusted: unable to get local issuer certificate";
+    CHECK(lines_with(r.err, "user data: #include") == std::vector<std::string>{problem});
+    CHECK(server.requests().empty());
+    CHECK(boot.root.read("/etc/hostname") == "ip-172-16-34-43\n");
 }
