@@ -37,7 +37,13 @@ std::string userdata_decode(std::string_view raw) {
     std::ignore = userdata::decode(raw, {nullptr, nullptr, std::nullopt});
     EchoFetcher fetcher;
     userdata::MemoryIncludeOnceCache cache;
-    std::ignore = userdata::decode(raw, {&fetcher, &cache, 0});
+    auto decoded = userdata::decode(raw, {&fetcher, &cache, 0});
+    if (decoded) {
+        // Merging applies #cloud-config-jsonp parts too (userdata/json_patch).
+        const userdata::Merged merged = userdata::merge_cloud_config_parts(decoded->parts);
+        if (!merged.config.IsMap()) return "merged cloud-config is not a mapping";
+        std::ignore = userdata::to_yaml_text(merged.config);
+    }
     return "";
 }
 

@@ -545,6 +545,19 @@ TEST_CASE("a leading UTF-8 BOM is stripped with a warning", "[userdata][decode]"
     CHECK(in_mime.warnings == std::vector<std::string>{"user-data part 1: removed a UTF-8 byte order mark at the start"});
 }
 
+TEST_CASE("empty user data has no part; an empty MIME part is listed but not warned about", "[userdata][decode]") {
+    for (const std::string& raw : {std::string(), std::string("\xEF\xBB\xBF")}) {
+        const Decoded d = decoded(raw);
+        CHECK(d.parts.empty());
+        CHECK(d.notes == std::vector<std::string>{"user data: empty, nothing to apply"});
+    }
+    // cloud-init attaches an empty text/plain part and logs it at debug level only.
+    const Decoded d = decoded(multipart({{"Content-Type: text/plain", ""}, {"Content-Type: text/plain", "x"}}));
+    CHECK(summary(d) == Summary{{PartKind::unknown, "part-001"}, {PartKind::unknown, "part-002"}});
+    CHECK(d.warnings == std::vector<std::string>{"user-data part 2: unrecognised user data (text/plain, text without "
+                                                 "a '#' header (1 bytes)); part not applied"});
+}
+
 TEST_CASE("warnings describe unrecognised bytes without quoting them", "[userdata][decode]") {
     const Decoded d = decoded(std::string("secret\0password", 15));
     REQUIRE(d.warnings.size() == 1);
