@@ -69,6 +69,9 @@ HttpFailure classify(const std::exception& e, core::Millis io_timeout, const std
         // Poco's only check after OpenSSL's: the certificate's names.
         return {FailureKind::tls, "TLS: the server's certificate is not for '" + host + "'"};
     }
+    if (dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException*>(&e)) {
+        return {FailureKind::reset, "connection closed during the TLS handshake"};
+    }
     if (auto* ssl = dynamic_cast<const Poco::Net::SSLException*>(&e)) {
         if (!t_verify_error.empty()) return {FailureKind::tls, "TLS: certificate not trusted: " + t_verify_error};
         return {FailureKind::tls, "TLS: " + ssl->message()};

@@ -118,7 +118,7 @@ BuiltCloudConfig build_cloud_config(const std::vector<userdata::Part>& parts, co
                 }
             }
             if (errors) continue;
-            merged = *patched;
+            merged.reset(*patched);  // reset, not =: yaml-cpp's = would rewrite the node merged refers to
             out.destinations[part.number] = "applied to cloud-config";
         }
     }
@@ -245,9 +245,8 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
 
     // 7. Keep the merged cloud-config for the final stage (root only).
     out.cloud_config = built.cloud_config;
-    if (auto w = root.write_file(paths.instance_dir + "/cloud-config.yaml", userdata::to_yaml_text(out.cloud_config.yaml()),
-                                 {0600, 0, 0});
-        !w) {
+    const std::string stored = userdata::to_yaml_text(out.cloud_config.yaml());
+    if (auto w = root.write_file(paths.instance_dir + "/cloud-config.yaml", stored, {0600, 0, 0}); !w) {
         out.warnings.push_back("user data: " + w.error().message);
     }
     return out;
