@@ -165,31 +165,40 @@ std::string type_phrase(const YAML::Node& node) {
 
 // ---- applying ----------------------------------------------------------------
 
-// Counts nodes against the patch's budget (limits::k_yaml_nodes in the result).
+// Keeps the patched config within limits::k_yaml_nodes nodes (counting every
+// node a patch adds) and limits::k_yaml_depth levels (a value put at depth
+// `depth` must fit below it). Checked before a value is copied or put, so a
+// patch that copies a tree into itself stops by name, and nothing walking the
+// config later recurses deeper than the limit.
 class Budget {
 public:
     explicit Budget(std::size_t left) : m_left(left) {}
-    Result<void> take(const YAML::Node& node, std::size_t depth = 0) {
+    Result<void> take(const YAML::Node& node, std::size_t depth) { return walk(node, depth, true); }
+    Result<void> fits(const YAML::Node& node, std::size_t depth) { return walk(node, depth, false); }
+
+private:
+    Result<void> walk(const YAML::Node& node, std::size_t depth, bool count) {
         if (depth > limits::k_yaml_depth) {
             return fail("YAML nested deeper than " + std::to_string(limits::k_yaml_depth) + " levels");
         }
-        if (m_left == 0) {
-            return fail("more than " + std::to_string(limits::k_yaml_nodes) + " YAML nodes");
+        if (count) {
+            if (m_left == 0) {
+                return fail("more than " + std::to_string(limits::k_yaml_nodes) + " YAML nodes");
+            }
+            --m_left;
         }
-        --m_left;
         if (node.IsMap()) {
             for (const auto& entry : node) {
-                if (auto taken = take(entry.second, depth + 1); !taken) return taken;
+                if (auto walked = walk(entry.second, depth + 1, count); !walked) return walked;
             }
         } else if (node.IsSequence()) {
             for (const auto& item : node) {
-                if (auto taken = take(item, depth + 1); !taken) return taken;
+                if (auto walked = walk(item, depth + 1, count); !walked) return walked;
             }
         }
         return {};
     }
 
-private:
     std::size_t m_left;
 };
 
@@ -223,11 +232,12 @@ public:
     Patcher(YAML::Node doc, Budget budget) : m_doc(std::move(doc)), m_budget(budget) {}
 
     Result<void> apply(const PatchOperation& op) {
-        if (op.op == "add") return add(op.path, deep_copy(op.value));
+        if (op.op == "add") return add(op.path, op.value);
         if (op.op == "remove") return remove(op.path);
         if (op.op == "replace") {
             auto target = find(op.path, op.path.size());
             if (!target) return std::unexpected(target.error());
+            if (auto taken = m_budget.take(op.value, op.path.size()); !taken) return taken;
             return put(op.path, deep_copy(op.value), true);
         }
         if (op.op == "test") {
@@ -238,12 +248,13 @@ public:
         }
         auto source = find(op.from, op.from.size());
         if (!source) return std::unexpected(source.error());
-        if (op.op == "copy") return add(op.path, deep_copy(*source));
+        if (op.op == "copy") return add(op.path, *source);
         // move
         if (op.from == op.path) return {};
         if (op.from.size() < op.path.size() && std::equal(op.from.begin(), op.from.end(), op.path.begin())) {
             return fail("cannot move a value into itself");
         }
+        if (auto fits = m_budget.fits(*source, op.path.size()); !fits) return fits;
         YAML::Node moved = *source;  // still alive once removed from its parent
         if (auto removed = remove(op.from); !removed) return removed;
         return put(op.path, moved, false);
@@ -286,9 +297,10 @@ private:
         return std::nullopt;
     }
 
-    Result<void> add(const std::vector<std::string>& path, YAML::Node value) {
-        if (auto counted = m_budget.take(value); !counted) return counted;
-        return put(path, std::move(value), false);
+    // Adds a fresh copy of `value` (the patch's own, or a copy's source).
+    Result<void> add(const std::vector<std::string>& path, const YAML::Node& value) {
+        if (auto taken = m_budget.take(value, path.size()); !taken) return taken;
+        return put(path, deep_copy(value), false);
     }
 
     // Sets the value at `path`: `existing` says it must already be there
@@ -448,7 +460,7 @@ Result<JsonPatch> parse_json_patch(std::string_view body) {
 
 Result<YAML::Node> apply_json_patch(const YAML::Node& doc, const JsonPatch& patch) {
     Budget budget(limits::k_yaml_nodes);
-    if (auto counted = budget.take(doc); !counted) return std::unexpected(counted.error());
+    if (auto counted = budget.take(doc, 0); !counted) return std::unexpected(counted.error());
     Patcher patcher(deep_copy(doc), budget);
     for (std::size_t i = 0; i < patch.size(); ++i) {
         if (auto applied = patcher.apply(patch[i]); !applied) {

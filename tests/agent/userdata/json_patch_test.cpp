@@ -209,7 +209,7 @@ TEST_CASE("a copy is independent of its source, and a move leaves no alias", "[u
     CHECK(to_yaml_text(*out) == "a:\n  - 1\n  - 2\nc:\n  - 1\n  - 2\n  - 3\n");
 }
 
-TEST_CASE("a patch that multiplies the config stops at the node limit", "[userdata][jsonp][reliability]") {
+TEST_CASE("a patch that multiplies or deepens the config stops at a limit", "[userdata][jsonp][reliability]") {
     std::string doc = "{a: [";
     for (int i = 0; i < 1000; ++i) doc += "0,";
     doc += "0]}";
@@ -218,6 +218,18 @@ TEST_CASE("a patch that multiplies the config stops at the node limit", "[userda
     ops += "]";
     // 1 + 1002 * 2^k nodes after k copies: the 8th goes past 200000.
     CHECK(patched(doc, ops) == "error: operation 8 (copy '/a' to '/a/-'): more than 200000 YAML nodes");
+    // Nor deeper than the YAML depth limit: a value must fit below where it goes.
+    std::string deep = "{a: ";
+    for (int i = 0; i < 60; ++i) deep += "{b: ";
+    deep += "x" + std::string(60, '}') + "}";
+    CHECK(patched(deep, R"([{"op": "copy", "from": "/a", "path": "/a/b/b/b/b/b/b"}])") ==
+          "error: operation 1 (copy '/a' to '/a/b/b/b/b/b/b'): YAML nested deeper than 64 levels");
+    CHECK(patched(deep, R"([{"op": "move", "from": "/a/b", "path": "/c/d/e/f/g/h"}])") ==
+          "error: operation 1 (move '/a/b' to '/c/d/e/f/g/h'): YAML nested deeper than 64 levels");
+    const std::string a_value = deep.substr(4, deep.size() - 5);  // 60 levels
+    const std::string b_value = deep.substr(8, deep.size() - 10);  // 59 levels
+    CHECK(same(patched(deep, R"([{"op": "copy", "from": "/a/b", "path": "/c"}])"),
+               "{a: " + a_value + ", c: " + b_value + "}"));
     CHECK(patched("{}", std::string(70, '[') + std::string(70, ']')) ==
           "parse error: not valid JSON: nested deeper than 64 levels");
 }
