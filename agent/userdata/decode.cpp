@@ -321,7 +321,11 @@ private:
             bool binary = false;
             if (content && content.IsScalar()) {
                 if (content.Tag() == "tag:yaml.org,2002:binary") {
-                    const auto bytes = content.as<YAML::Binary>();
+                    YAML::Binary bytes;
+                    if (!YAML::convert<YAML::Binary>::decode(content, bytes)) {
+                        m_out.warnings.push_back(entry_where + ": 'content' is !!binary but not base64; not applied");
+                        continue;
+                    }
                     text.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
                     binary = true;
                 } else {

@@ -302,6 +302,14 @@ TEST_CASE("an archive's string entries are parts; entries that are neither a str
     CHECK(d.warnings == expected);
 }
 
+TEST_CASE("an archive entry whose !!binary content is not base64 is not applied", "[userdata][decode]") {
+    const Decoded d = decoded("#cloud-config-archive\n- content: !!binary \"%%%\"\n- content: !!binary aGk=\n");
+    CHECK(summary(d) == Summary{{PartKind::unknown, "part-001"}});  // application/octet-stream
+    CHECK(d.parts[0].body.reveal() == "hi");
+    CHECK(d.warnings.at(0) == "user data: #cloud-config-archive entry 1: 'content' is !!binary but not base64; not "
+                              "applied");
+}
+
 TEST_CASE("cloud-init's launch-index archive decodes to eight parts with their indexes", "[userdata][decode]") {
     const std::string raw = read_corpus("multipart/filter_cloud_multipart.yaml");
     const Decoded d = decoded(raw);
