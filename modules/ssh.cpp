@@ -173,7 +173,7 @@ void parse_publish(const config::Node& n, config::Report& report) {
         } else if (key == "blacklist") {
             std::ignore = value.as_string_list(report);
         } else {
-            value.error(report, "unknown key (expected enabled or blacklist)");
+            value.key_error(report, "unknown key (expected enabled or blacklist)");
         }
     }
     if (enabled) n.warning(report, "EC2 cannot receive published host keys; ignored");

@@ -352,15 +352,15 @@ void read_user_key(const std::string& key, const config::Node& v, config::Report
         u.ssh_redirect_user = read_redirect(v, report);
     } else if (key == "ssh_import_id") {
         u.ssh_import_id = v.as_string_or_list(report);
-        if (u.ssh_import_id) v.warning(report, std::string(k_not_applied));
+        if (u.ssh_import_id) v.key_warning(report, std::string(k_not_applied));
     } else if (key == "snapuser") {
         read_string(v, report, u.snapuser);
-        if (u.snapuser) v.warning(report, std::string(k_not_applied));
+        if (u.snapuser) v.key_warning(report, std::string(k_not_applied));
     } else if (std::find(k_unsupported_user_keys.begin(), k_unsupported_user_keys.end(), key) !=
                k_unsupported_user_keys.end()) {
-        v.error(report, "not supported by kindling");
+        v.key_error(report, "not supported by kindling");
     } else {
-        v.error(report, "unknown user key");
+        v.key_error(report, "unknown user key");
     }
 }
 

@@ -217,7 +217,7 @@ std::optional<FileEntry> parse_entry(const config::Node& n, config::Report& repo
     FileEntry entry;
     for (const auto& [key, value] : n.entries()) {
         if (std::find(k_entry_keys.begin(), k_entry_keys.end(), key) == k_entry_keys.end()) {
-            value.error(report, "unknown key");
+            value.key_error(report, "unknown key");
         }
     }
     if (config::Node source = n["source"]; source.defined()) {

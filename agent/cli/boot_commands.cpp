@@ -126,7 +126,13 @@ ExitCode init_command(const Invocation& inv) { return boot_with(inv, pipeline::S
 ExitCode final_command(const Invocation& inv) { return boot_with(inv, pipeline::StageSelection::final); }
 
 ExitCode schema_command(const Invocation& inv) {
-    std::vector<std::pair<std::string, std::string>> inputs;
+    struct Input {
+        std::string name;         // in "FILE: valid"
+        std::string doc_name;     // what messages call the whole input
+        std::string part_prefix;  // "FILE part "
+        std::string bytes;
+    };
+    std::vector<Input> inputs;
     if (inv.has("--system")) {
         auto dir = root_dir(inv);
         if (!dir) return ExitCode::usage;
@@ -149,7 +155,8 @@ ExitCode schema_command(const Invocation& inv) {
             std::cerr << "kindling schema: " << path << ": " << (text ? "no user data stored" : text.error().message) << "\n";
             return text ? ExitCode::ok : ExitCode::internal;
         }
-        inputs.emplace_back("user-data", **text);
+        // Named as the boot names it, so the messages are the boot's own.
+        inputs.push_back({"user-data", "user data", "user-data part ", **text});
     }
     for (const std::string& file : inv.operands) {
         std::ifstream in(file, std::ios::binary);
@@ -159,15 +166,15 @@ ExitCode schema_command(const Invocation& inv) {
         }
         std::ostringstream text;
         text << in.rdbuf();
-        inputs.emplace_back(file, text.str());
+        inputs.push_back({file, file, file + " part ", text.str()});
     }
     if (inputs.empty()) {
         std::cerr << "kindling schema: give one or more FILEs, or --system\n";
         return ExitCode::usage;
     }
     std::size_t errors = 0, warnings = 0;
-    for (const auto& [name, bytes] : inputs) {
-        config::Report report = pipeline::validate_user_data_file(name, bytes, modules::builtin_registry());
+    for (const auto& [name, doc_name, part_prefix, bytes] : inputs) {
+        config::Report report = pipeline::validate_user_data(bytes, doc_name, part_prefix, modules::builtin_registry());
         for (const config::Entry& e : report.entries()) {
             std::cout << (e.severity == config::Severity::error ? "error: " : "warning: ") << e.format() << "\n";
         }

@@ -36,8 +36,7 @@ std::string format_status(const std::optional<pipeline::BootRecord>& record, boo
                    (record->imds.error.empty() ? "" : ", error: " + record->imds.error) + "\n";
         }
         for (const pipeline::PartRecord& p : record->parts) {
-            out += "user-data part " + p.name + ": " + p.type + ", " + std::to_string(p.size) + " bytes -> " +
-                   p.destination + "\n";
+            out += pipeline::describe_part(p) + "\n";
         }
     }
     for (const pipeline::StageRecord& s : record->stages) {

@@ -92,7 +92,7 @@ void apply_imds(const Node& n, ImdsConfig& imds, Report& report) {
         static const char* k_known[] = {"endpoints", "token_ttl_seconds", "deadline_seconds", "connect_timeout_ms",
                                         "request_timeout_ms", "allow_imdsv1"};
         if (std::find(std::begin(k_known), std::end(k_known), key) == std::end(k_known)) {
-            child.error(report, "unknown key");
+            child.key_error(report, "unknown key");
         }
     }
 }
@@ -150,7 +150,7 @@ std::vector<StageEntry> read_stage(const Node& n, Report& report) {
                 }
             }
             for (const auto& [key, child] : item.entries()) {
-                if (key != "module" && key != "frequency" && key != "on_error") child.error(report, "unknown key");
+                if (key != "module" && key != "frequency" && key != "on_error") child.key_error(report, "unknown key");
             }
         } else {
             item.error(report, "expected a module name or a mapping, got " + item.type_name());
@@ -216,11 +216,11 @@ void apply_agent_config(const Node& doc, AgentConfig& cfg, Report& report) {
                 } else if (stage == "final") {
                     cfg.final_stage = read_stage(list, report);
                 } else {
-                    list.error(report, "unknown stage (expected 'init' or 'final')");
+                    list.key_error(report, "unknown stage (expected 'init' or 'final')");
                 }
             }
         } else {
-            child.error(report, "unknown key");
+            child.key_error(report, "unknown key");
         }
     }
 }

@@ -100,7 +100,10 @@ Node Node::operator[](std::string_view key) const {
     }
     for (auto it = m_node->begin(); it != m_node->end(); ++it) {
         if (it->first.IsScalar() && it->first.Scalar() == key) {
-            return Node(it->second, m_source, join_path(m_path, key));
+            Node child(it->second, m_source, join_path(m_path, key));
+            child.m_key_line = it->first.Mark().line;
+            child.m_key_column = it->first.Mark().column;
+            return child;
         }
     }
     return Node(undefined_node(), m_source, join_path(m_path, key));
@@ -129,7 +132,10 @@ std::vector<std::pair<std::string, Node>> Node::entries() const {
     if (!m_node->IsMap()) return out;
     for (auto it = m_node->begin(); it != m_node->end(); ++it) {
         std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string("<non-scalar key>");
-        out.emplace_back(key, Node(it->second, m_source, join_path(m_path, key)));
+        Node child(it->second, m_source, join_path(m_path, key));
+        child.m_key_line = it->first.Mark().line;
+        child.m_key_column = it->first.Mark().column;
+        out.emplace_back(std::move(key), std::move(child));
     }
     return out;
 }
@@ -148,6 +154,11 @@ Location Node::location() const {
     return loc;
 }
 
+Location Node::key_location() const {
+    if (m_key_line < 0) return location();
+    return Location{m_source, m_key_line + 1, m_key_column + 1, m_path};
+}
+
 std::string Node::scalar() const { return m_node->IsScalar() ? m_node->Scalar() : std::string(); }
 
 bool Node::quoted() const { return m_node->IsScalar() && !is_plain(*m_node); }
@@ -157,6 +168,12 @@ std::string Node::tag() const { return defined() ? m_node->Tag() : std::string()
 void Node::error(Report& report, std::string message) const { report.error(location(), std::move(message)); }
 
 void Node::warning(Report& report, std::string message) const { report.warning(location(), std::move(message)); }
+
+void Node::key_error(Report& report, std::string message) const { report.error(key_location(), std::move(message)); }
+
+void Node::key_warning(Report& report, std::string message) const {
+    report.warning(key_location(), std::move(message));
+}
 
 std::optional<std::string> Node::as_string(Report& report, std::string_view what) const {
     if (m_node->IsScalar()) {
@@ -220,12 +237,6 @@ Node without_keys(const Node& doc, const std::vector<std::string>& keys) {
         if (!drop) copy[it->first] = it->second;
     }
     return Node(copy, doc.source(), doc.path());
-}
-
-std::string to_yaml_text(const Node& doc) {
-    YAML::Emitter out;
-    out << doc.yaml();
-    return std::string(out.c_str()) + "\n";
 }
 
 }  // namespace kindling::config

@@ -44,6 +44,10 @@ public:
     bool has(std::string_view key) const;
 
     Location location() const;
+    // Where this node's key is, for a child got from a mapping (operator[] or
+    // entries()); location() for any other node. Messages about the key itself
+    // ("unknown key") point here, at the key, not at its value.
+    Location key_location() const;
     const std::string& path() const { return m_path; }
     const std::string& source() const { return m_source; }
 
@@ -66,6 +70,9 @@ public:
 
     void error(Report& report, std::string message) const;
     void warning(Report& report, std::string message) const;
+    // The same, at key_location().
+    void key_error(Report& report, std::string message) const;
+    void key_warning(Report& report, std::string message) const;
 
     // The underlying yaml-cpp node, for agent/config and agent/userdata only.
     const YAML::Node& yaml() const;
@@ -74,13 +81,13 @@ private:
     std::shared_ptr<const YAML::Node> m_node;
     std::string m_source;
     std::string m_path;
+    int m_key_line = -1;  // 0-based yaml-cpp mark of the key; -1 when not a mapping child
+    int m_key_column = -1;
 };
 
 // A copy of mapping `doc` without the given top-level keys (for dropping the
 // keys that failed validation under the warn policy).
 Node without_keys(const Node& doc, const std::vector<std::string>& keys);
-// The document as YAML text (for the stored cloud-config.yaml).
-std::string to_yaml_text(const Node& doc);
 
 // YAML 1.1 boolean and integer spellings (PyYAML's resolver), for plain scalars.
 std::optional<bool> parse_yaml11_bool(std::string_view text);

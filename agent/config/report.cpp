@@ -9,7 +9,7 @@ std::string Entry::format() const {
     if (location.line > 0) {
         out += ", line " + std::to_string(location.line) + ", column " + std::to_string(location.column);
     }
-    out += ": ";
+    if (!out.empty()) out += ": ";  // no source: the message names its place itself
     if (!location.key_path.empty()) {
         out += location.key_path + ": ";
     }

@@ -4,14 +4,22 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/InvalidCertificateHandler.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/VerificationErrorArgs.h>
 #include <Poco/Timestamp.h>
 #include <Poco/URI.h>
 
 #include <istream>
+#include <mutex>
 
 namespace kindling::imds::detail {
 namespace {
@@ -21,7 +29,53 @@ Poco::Timespan to_timespan(core::Millis d) {
     return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms) * 1000);
 }
 
-HttpFailure classify(const std::exception& e, core::Millis io_timeout) {
+// Why OpenSSL rejected the last certificate chain on this thread ("self-signed
+// certificate"), set by the handler below during a handshake.
+thread_local std::string t_verify_error;
+
+// Poco hands certificate errors to a process-wide handler; without one it
+// would build its default from an application configuration (a console prompt)
+// inside OpenSSL's callback. This one records the reason and rejects.
+class RejectAndRecord final : public Poco::Net::InvalidCertificateHandler {
+public:
+    RejectAndRecord() : InvalidCertificateHandler(false) {}
+    void onInvalidCertificate(const void*, Poco::Net::VerificationErrorArgs& args) override {
+        if (t_verify_error.empty()) t_verify_error = args.errorMessage();
+        args.setIgnoreError(false);
+    }
+};
+
+Poco::Net::Context::Ptr client_context(const TlsSettings& tls) {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        Poco::Net::initializeSSL();
+        Poco::Net::SSLManager::instance().initializeClient(Poco::Net::SSLManager::PrivateKeyPassphraseHandlerPtr(),
+                                                           new RejectAndRecord, Poco::Net::Context::Ptr());
+    });
+    Poco::Net::Context::Params params;
+    // VERIFY_STRICT: for a client the same chain check as VERIFY_RELAXED, but
+    // Poco then checks the host name for every host (RELAXED skips localhost).
+    params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+    params.loadDefaultCAs = tls.ca_file.empty();
+    params.caLocation = tls.ca_file;
+    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4";
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    return context;
+}
+
+HttpFailure classify(const std::exception& e, core::Millis io_timeout, const std::string& host) {
+    if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e)) {
+        // Poco's only check after OpenSSL's: the certificate's names.
+        return {FailureKind::tls, "TLS: the server's certificate is not for '" + host + "'"};
+    }
+    if (dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException*>(&e)) {
+        return {FailureKind::reset, "connection closed during the TLS handshake"};
+    }
+    if (auto* ssl = dynamic_cast<const Poco::Net::SSLException*>(&e)) {
+        if (!t_verify_error.empty()) return {FailureKind::tls, "TLS: certificate not trusted: " + t_verify_error};
+        return {FailureKind::tls, "TLS: " + ssl->message()};
+    }
     if (dynamic_cast<const Poco::Net::ConnectionRefusedException*>(&e)) return {FailureKind::refused, "connection refused"};
     if (dynamic_cast<const Poco::TimeoutException*>(&e)) {
         return {FailureKind::timeout, "timed out after " + std::to_string(io_timeout.count()) + " ms"};
@@ -37,13 +91,19 @@ HttpFailure classify(const std::exception& e, core::Millis io_timeout) {
 
 }  // namespace
 
-std::expected<HttpUrl, std::string> parse_http_url(const std::string& url) {
+namespace {
+
+std::expected<HttpUrl, std::string> parse_url(const std::string& url, bool allow_https) {
     try {
         Poco::URI uri(url);
-        if (uri.getScheme() != "http") return std::unexpected("only http:// URLs are supported");
+        const bool https = allow_https && uri.getScheme() == "https";
+        if (uri.getScheme() != "http" && !https) {
+            return std::unexpected(allow_https ? "only http:// and https:// URLs are supported"
+                                               : "only http:// URLs are supported");
+        }
         if (uri.getHost().empty()) return std::unexpected("no host");
         if (!uri.getUserInfo().empty()) return std::unexpected("credentials in the URL are not supported");
-        HttpUrl parsed{uri.getHost(), uri.getPort(), uri.getPathEtc()};
+        HttpUrl parsed{uri.getHost(), uri.getPort(), uri.getPathEtc(), https};
         if (parsed.path.empty()) parsed.path = "/";
         return parsed;
     } catch (const Poco::Exception& e) {
@@ -51,12 +111,28 @@ std::expected<HttpUrl, std::string> parse_http_url(const std::string& url) {
     }
 }
 
-Connection::Connection(std::string host, unsigned short port)
-    : m_session(std::make_unique<Poco::Net::HTTPClientSession>(host, port)) {
-    m_session->setKeepAlive(true);
+void keep_alive(Poco::Net::HTTPClientSession& session) {
+    session.setKeepAlive(true);
     // Shorter than the servers' keep-alive, so we rarely write on a socket the
     // peer is closing.
-    m_session->setKeepAliveTimeout(Poco::Timespan(1, 0));
+    session.setKeepAliveTimeout(Poco::Timespan(1, 0));
+}
+
+}  // namespace
+
+std::expected<HttpUrl, std::string> parse_http_url(const std::string& url) { return parse_url(url, false); }
+
+std::expected<HttpUrl, std::string> parse_web_url(const std::string& url) { return parse_url(url, true); }
+
+Connection::Connection(std::string host, unsigned short port)
+    : m_session(std::make_unique<Poco::Net::HTTPClientSession>(host, port)), m_host(std::move(host)) {
+    keep_alive(*m_session);
+}
+
+Connection::Connection(std::string host, unsigned short port, const TlsSettings& tls)
+    : m_session(std::make_unique<Poco::Net::HTTPSClientSession>(host, port, client_context(tls))),
+      m_host(std::move(host)) {
+    keep_alive(*m_session);
 }
 
 Connection::~Connection() = default;
@@ -67,6 +143,7 @@ std::expected<HttpReply, HttpFailure> Connection::exchange(const HttpRequest& re
                                                           core::Millis io_timeout, std::size_t body_cap) {
     for (int attempt = 0;; ++attempt) {
         const bool reused = m_session->connected();
+        t_verify_error.clear();
         try {
             m_session->setTimeout(to_timespan(connect_timeout), to_timespan(io_timeout), to_timespan(io_timeout));
             Poco::Net::HTTPRequest http(request.method, request.path, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -79,6 +156,7 @@ std::expected<HttpReply, HttpFailure> Connection::exchange(const HttpRequest& re
             reply.status = static_cast<int>(response.getStatus());
             reply.reason = response.getReason();
             if (response.has("Retry-After")) reply.retry_after = response.get("Retry-After");
+            if (response.has("Location")) reply.location = response.get("Location");
             char buffer[8192];
             while (in) {
                 in.read(buffer, sizeof buffer);
@@ -100,7 +178,7 @@ std::expected<HttpReply, HttpFailure> Connection::exchange(const HttpRequest& re
             return reply;
         } catch (const std::exception& e) {
             m_session->reset();
-            HttpFailure failure = classify(e, io_timeout);
+            HttpFailure failure = classify(e, io_timeout, m_host);
             // A kept-alive connection the server closed meanwhile: one fresh try.
             if (reused && attempt == 0 && failure.kind == FailureKind::reset) continue;
             return std::unexpected(failure);

@@ -1,8 +1,9 @@
 // One HTTP exchange over Poco, shared by the IMDS session and the #include URL
 // fetcher: Poco's exceptions stop here and become a classified failure
-// (refused, timed out, reset, other), bodies are capped and checked against
-// Content-Length (a short body is a failure, not a value). Never logs; never
-// retries except once on a stale keep-alive connection.
+// (refused, timed out, reset, TLS, other), bodies are capped and checked
+// against Content-Length (a short body is a failure, not a value). Never logs;
+// never retries except once on a stale keep-alive connection. IMDS is plain
+// http; https (Poco NetSSL over OpenSSL) is for #include URLs.
 #pragma once
 
 #include <expected>
@@ -25,9 +26,10 @@ struct HttpReply {
     std::string reason;  // "Service Unavailable"
     std::string body;
     std::optional<std::string> retry_after;  // the header as sent
+    std::optional<std::string> location;     // the Location header (redirects)
 };
 
-enum class FailureKind { refused, timeout, reset, too_large, other };
+enum class FailureKind { refused, timeout, reset, too_large, tls, other };
 
 struct HttpFailure {
     FailureKind kind = FailureKind::other;
@@ -40,18 +42,36 @@ struct HttpRequest {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// A parsed http:// URL ("http://[::1]:8080/x" -> host "::1", port 8080, path "/x").
+// A parsed URL ("http://[::1]:8080/x" -> host "::1", port 8080, path "/x").
 struct HttpUrl {
     std::string host;
     unsigned short port = 80;
-    std::string path;  // "/" when empty
+    std::string path;  // "/" when empty; with the query
+    bool https = false;
 };
+// http:// only (IMDS endpoints).
 [[nodiscard]] std::expected<HttpUrl, std::string> parse_http_url(const std::string& url);
+// http:// or https:// (#include URLs).
+[[nodiscard]] std::expected<HttpUrl, std::string> parse_web_url(const std::string& url);
+
+// How an https connection is verified. The server's certificate chain must
+// lead to a trusted CA and its names (subjectAltName, else CN) must match the
+// URL's host, IP addresses and localhost included; TLS 1.2 at least. A failed
+// check is a FailureKind::tls failure naming the reason.
+struct TlsSettings {
+    // A PEM file of the CAs to trust, replacing the system's CA store (OpenSSL's
+    // default paths: /etc/ssl/certs on Debian, /etc/pki/tls on Fedora/RHEL).
+    // Empty (the system store) everywhere but in tests, which trust a CA they
+    // made for their loopback server.
+    std::string ca_file;
+};
 
 // Keeps one keep-alive connection to one host.
 class Connection {
 public:
     Connection(std::string host, unsigned short port);
+    // An https connection.
+    Connection(std::string host, unsigned short port, const TlsSettings& tls);
     ~Connection();
     Connection(Connection&&) noexcept;
     Connection& operator=(Connection&&) noexcept;
@@ -64,6 +84,7 @@ public:
 
 private:
     std::unique_ptr<Poco::Net::HTTPClientSession> m_session;
+    std::string m_host;
 };
 
 // Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), nullopt

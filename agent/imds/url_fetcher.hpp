@@ -1,20 +1,30 @@
-// Fetches one user-data `#include` URL. http:// only (no TLS stack is linked;
-// cloud-init also accepts https, so such a URL fails with a clear error), no
-// credentials in URLs, redirects not followed (a 3xx is an error naming it), a
-// timeout per connect/read, bounded retries on connection errors and 5xx/429, and the
-// body capped at limits::k_user_data_bytes. Never logs the body.
+// Fetches one user-data `#include` URL, http:// or https://. https verifies the
+// server's certificate against the system's CA store and its name against the
+// URL's host (transport.hpp); no credentials in URLs; up to 5 redirects
+// (301, 302, 303, 307, 308) are followed, but never from https:// to http://:
+// a downgrade would let anyone on the path change what the instance runs, so it
+// fails naming both URLs (cloud-init, through requests, follows it). A timeout
+// per connect/read, bounded retries on connection errors and 5xx/429 (not on a
+// TLS failure: it would fail again), and the body capped at
+// limits::k_user_data_bytes. Never logs the body.
 #pragma once
 
 #include <string>
 
 #include "agent/core/deadline.hpp"
 #include "agent/core/result.hpp"
+#include "agent/imds/transport.hpp"
 
 namespace kindling::imds {
 
+// At most this many redirects are followed for one fetch.
+inline constexpr int k_max_redirects = 5;
+
 // GET `url`; errors read "'URL': 404 Not Found" or "'URL': connection refused (3 tries)".
-// `retries` is the number of extra tries after the first (0: try once).
+// `retries` is the number of extra tries after the first (0: try once). `tls`
+// is the test seam for https: the agent always passes the default (the
+// system's CA store).
 [[nodiscard]] Result<std::string> fetch_url(const std::string& url, core::Millis timeout = core::Millis(10000),
-                                            int retries = 2);
+                                            int retries = 2, const detail::TlsSettings& tls = {});
 
 }  // namespace kindling::imds

@@ -108,6 +108,7 @@ std::string to_json(const BootRecord& record) {
     Array::Ptr parts = new Array;
     for (const PartRecord& p : record.parts) {
         Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        o->set("part", static_cast<Poco::UInt64>(p.part));
         o->set("name", p.name);
         o->set("type", p.type);
         o->set("size", static_cast<Poco::UInt64>(p.size));
@@ -171,7 +172,8 @@ Result<BootRecord> from_json(const std::string& text) {
         if (Array::Ptr parts = root->getArray("user_data_parts")) {
             for (std::size_t i = 0; i < parts->size(); ++i) {
                 Object::Ptr p = parts->getObject(i);
-                r.parts.push_back({get_or<std::string>(p, "name", ""), get_or<std::string>(p, "type", ""),
+                r.parts.push_back({static_cast<std::size_t>(get_or<Poco::UInt64>(p, "part", i + 1)),
+                                   get_or<std::string>(p, "name", ""), get_or<std::string>(p, "type", ""),
                                    static_cast<std::size_t>(get_or<Poco::UInt64>(p, "size", 0)),
                                    get_or<std::string>(p, "destination", "")});
             }
@@ -235,6 +237,11 @@ Result<std::optional<BootRecord>> read_status(const system::Root& root, const st
     auto record = from_json(**text);
     if (!record) return std::unexpected(record.error());
     return std::optional<BootRecord>(std::move(*record));
+}
+
+std::string describe_part(const PartRecord& part) {
+    return "user-data part " + std::to_string(part.part) + (part.name.empty() ? "" : " '" + part.name + "'") + ": " +
+           part.type + ", " + std::to_string(part.size) + " bytes -> " + part.destination;
 }
 
 }  // namespace kindling::pipeline

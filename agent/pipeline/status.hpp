@@ -41,11 +41,16 @@ struct StageRecord {
 };
 
 struct PartRecord {
-    std::string name;
+    std::size_t part = 0;     // N of "user-data part N", by which every message names the part
+    std::string name;         // the file name the user data gave it (MIME, archive), "" if none
     std::string type;
     std::size_t size = 0;
-    std::string destination;  // "merged into cloud-config", "/var/lib/kindling/.../scripts/x"
+    std::string destination;  // "cloud-config", "not applied", "/var/lib/kindling/.../scripts/part-001"
 };
+
+// "user-data part 2 'setup.sh': text/x-shellscript, 40 bytes -> /var/lib/...":
+// the log line and the `kindling status --long` line of a part.
+std::string describe_part(const PartRecord& part);
 
 struct ImdsRecord {
     std::string endpoint;

@@ -3,12 +3,15 @@
 #include <Poco/Logger.h>
 
 #include <set>
+#include <tuple>
 
 #include "agent/config/agent_config.hpp"
 #include "agent/imds/url_fetcher.hpp"
 #include "agent/pipeline/validate.hpp"
 #include "agent/userdata/decode.hpp"
+#include "agent/userdata/json_patch.hpp"
 #include "agent/userdata/merge.hpp"
+#include "agent/userdata/yaml_types.hpp"
 
 namespace kindling::pipeline {
 
@@ -50,12 +53,78 @@ public:
     }
 };
 
-struct CloudConfigPart {
-    config::Node doc;
-    std::string merge_how;
-};
+// The entries of `report` as comparable keys, without line and column (a
+// merged or patched config has no meaningful positions).
+std::set<std::tuple<config::Severity, std::string, std::string>> entry_keys(const config::Report& report) {
+    std::set<std::tuple<config::Severity, std::string, std::string>> keys;
+    for (const config::Entry& e : report.entries()) keys.emplace(e.severity, e.location.key_path, e.message);
+    return keys;
+}
 
 }  // namespace
+
+BuiltCloudConfig build_cloud_config(const std::vector<userdata::Part>& parts, const Registry& registry,
+                                    config::Report& report) {
+    BuiltCloudConfig out;
+    YAML::Node merged(YAML::NodeType::Map);
+    for (const userdata::Part& part : parts) {
+        if (part.kind == userdata::PartKind::cloud_config) {
+            auto doc = config::parse_yaml(part.body.reveal(), part.source, report);
+            if (!doc) {
+                out.destinations[part.number] = "rejected (invalid YAML)";
+                continue;
+            }
+            std::set<std::string> bad = validate_document(registry, *doc, report);
+            if (bad.contains("")) {  // not a mapping at all: the whole part is skipped
+                out.destinations[part.number] = "rejected (not a mapping)";
+                continue;
+            }
+            std::vector<std::string> drop(bad.begin(), bad.end());
+            const config::Node kept = drop.empty() ? *doc : config::without_keys(*doc, drop);
+            if (auto problem = userdata::merge_document(merged, {part.source, kept.yaml(), part.merge_how})) {
+                report.warning({part.source, 0, 0, ""}, *problem);
+                out.destinations[part.number] = "not merged";
+            } else {
+                out.destinations[part.number] = "cloud-config";
+            }
+        } else if (part.kind == userdata::PartKind::cloud_config_jsonp) {
+            // cloud-init applies the patch to the config merged so far, in part
+            // order; a patch that fails, or leaves the config invalid, is not
+            // applied at all.
+            out.destinations[part.number] = "not applied";
+            auto patch = userdata::parse_json_patch(part.body.reveal());
+            if (!patch) {
+                report.error({part.source, 0, 0, ""}, "#cloud-config-jsonp: " + patch.error().message);
+                continue;
+            }
+            auto patched = userdata::apply_json_patch(merged, *patch);
+            if (!patched) {
+                report.error({part.source, 0, 0, ""}, "JSON patch " + patched.error().message);
+                continue;
+            }
+            config::Report before, after;
+            std::ignore = validate_document(registry, config::Node(merged, part.source), before);
+            std::ignore = validate_document(registry, config::Node(*patched, part.source), after);
+            const auto known = entry_keys(before);
+            bool errors = false;
+            for (const config::Entry& e : after.entries()) {
+                if (known.contains({e.severity, e.location.key_path, e.message})) continue;
+                const config::Location where{part.source, 0, 0, e.location.key_path};
+                if (e.severity == config::Severity::error) {
+                    report.error(where, e.message + " (set by this JSON patch, which is not applied)");
+                    errors = true;
+                } else {
+                    report.warning(where, e.message + " (set by this JSON patch)");
+                }
+            }
+            if (errors) continue;
+            merged.reset(*patched);  // reset, not =: yaml-cpp's = would rewrite the node merged refers to
+            out.destinations[part.number] = "applied to cloud-config";
+        }
+    }
+    out.cloud_config = config::Node(merged, "cloud-config");
+    return out;
+}
 
 UserDataOutcome process_user_data(const std::string& raw, bool present, config::UserDataPolicy policy,
                                   const Registry& registry, system::Root& root, const Paths& paths,
@@ -76,94 +145,87 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
         log().information("user data: none");
     }
 
-    // 2. Decode into parts.
-    std::vector<CloudConfigPart> cloud_configs;
-    if (present && !raw.empty()) {
+    // 2. Decode into parts. Empty user data decodes to no part at all.
+    std::vector<userdata::Part> parts;
+    if (present) {
         ImdsIncludeFetcher fetcher;
         userdata::RootIncludeOnceCache cache(root, paths.instance_dir + "/urlcache");
         auto decoded = userdata::decode(raw, {&fetcher, &cache, std::nullopt});
         if (!decoded) {
-            note_error("user data: " + decoded.error().message);
+            note_error(decoded.error().message);  // names "user data" or the part itself
         } else {
+            for (const std::string& n : decoded->notes) log().information(n);
             for (const std::string& w : decoded->warnings) {
-                log().warning("user data: " + w);
-                out.warnings.push_back("user data: " + w);
+                log().warning(w);
+                out.warnings.push_back(w);
             }
-            // 3. Route each part: scripts to their directories, cloud-config to validation.
-            std::set<std::string> taken;
-            for (std::size_t i = 0; i < decoded->parts.size(); ++i) {
-                const userdata::Part& part = decoded->parts[i];
-                PartRecord rec{part.name, part.content_type, part.body.size(), ""};
-                std::string dir;
-                switch (part.kind) {
-                    case userdata::PartKind::cloud_config: {
-                        auto doc = config::parse_yaml(part.body.reveal(), part.source, report);
-                        if (doc) {
-                            cloud_configs.push_back({*doc, part.merge_how});
-                            rec.destination = "cloud-config";
-                        } else {
-                            rec.destination = "rejected (invalid YAML)";
-                        }
-                        break;
-                    }
-                    case userdata::PartKind::script:
-                        dir = paths.instance_dir + "/scripts";
-                        break;
-                    case userdata::PartKind::boothook:
-                        dir = paths.instance_dir + "/boothooks";
-                        break;
-                    case userdata::PartKind::script_per_boot:
-                        dir = paths.state_dir + "/scripts/per-boot";
-                        break;
-                    case userdata::PartKind::script_per_instance:
-                        dir = paths.state_dir + "/scripts/per-instance";
-                        break;
-                    case userdata::PartKind::script_per_once:
-                        dir = paths.state_dir + "/scripts/per-once";
-                        break;
-                    default:
-                        rec.destination = "not applied";
-                        break;
-                }
-                if (!dir.empty()) {
-                    std::string path = dir + "/" + file_name_for(part, i, taken);
-                    auto w = root.make_dirs(dir, {0700, 0, 0});
-                    if (w) w = root.write_file(path, part.body.reveal(), {0700, 0, 0});
-                    if (!w) {
-                        note_error("user data " + part.source + ": " + w.error().message);
-                        rec.destination = "not saved";
-                    } else {
-                        rec.destination = path;
-                    }
-                    // 4. Boothooks run now, early in init, on every boot.
-                    if (w && part.kind == userdata::PartKind::boothook) {
-                        system::Command cmd{{path}, {{"INSTANCE_ID", instance.instance_id}}, std::nullopt,
-                                            child_timeout, system::Output::output_log, "boothook " + part.name};
-                        auto ran = root.run(cmd);
-                        if (!ran) {
-                            note_error("boothook " + part.name + ": " + ran.error().message);
-                        } else if (!ran->ok()) {
-                            note_error("boothook " + part.name + ": " + ran->describe());
-                        } else {
-                            log().information("boothook " + part.name + ": ran");
-                        }
-                    }
-                }
-                log().information("user data " + part.source + " (" + part.name + "): " + rec.type + ", " +
-                                  std::to_string(rec.size) + " bytes -> " + rec.destination);
-                out.parts.push_back(std::move(rec));
-            }
+            parts = std::move(decoded->parts);
         }
     }
 
-    // 5. Validate each cloud-config part on its own, so messages name the part.
-    std::vector<std::pair<config::Node, std::string>> valid;
-    for (CloudConfigPart& part : cloud_configs) {
-        std::set<std::string> bad = validate_document(registry, part.doc, report);
-        if (bad.contains("")) continue;  // not a mapping at all: the whole part is skipped
-        std::vector<std::string> drop(bad.begin(), bad.end());
-        valid.emplace_back(drop.empty() ? part.doc : config::without_keys(part.doc, drop), part.merge_how);
+    // 3-4. Merge the cloud-config parts (each validated on its own, so messages
+    // name the part) and apply the JSON patches, in part order.
+    BuiltCloudConfig built = build_cloud_config(parts, registry, report);
+
+    // 5. Route the other parts: scripts to their directories, boothooks run now.
+    std::set<std::string> taken;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const userdata::Part& part = parts[i];
+        PartRecord rec{part.number, part.name_given ? part.name : "", part.content_type, part.body.size(), ""};
+        std::string dir;
+        switch (part.kind) {
+            case userdata::PartKind::cloud_config:
+            case userdata::PartKind::cloud_config_jsonp:
+                rec.destination = built.destinations[part.number];
+                break;
+            case userdata::PartKind::script:
+                dir = paths.instance_dir + "/scripts";
+                break;
+            case userdata::PartKind::boothook:
+                dir = paths.instance_dir + "/boothooks";
+                break;
+            case userdata::PartKind::script_per_boot:
+                dir = paths.state_dir + "/scripts/per-boot";
+                break;
+            case userdata::PartKind::script_per_instance:
+                dir = paths.state_dir + "/scripts/per-instance";
+                break;
+            case userdata::PartKind::script_per_once:
+                dir = paths.state_dir + "/scripts/per-once";
+                break;
+            default:
+                rec.destination = "not applied";
+                break;
+        }
+        if (!dir.empty()) {
+            std::string path = dir + "/" + file_name_for(part, i, taken);
+            auto w = root.make_dirs(dir, {0700, 0, 0});
+            if (w) w = root.write_file(path, part.body.reveal(), {0700, 0, 0});
+            if (!w) {
+                note_error(part.source + ": " + w.error().message);
+                rec.destination = "not saved";
+            } else {
+                rec.destination = path;
+            }
+            // Boothooks run now, early in init, on every boot.
+            if (w && part.kind == userdata::PartKind::boothook) {
+                system::Command cmd{{path}, {{"INSTANCE_ID", instance.instance_id}}, std::nullopt,
+                                    child_timeout, system::Output::output_log, "boothook " + part.name};
+                auto ran = root.run(cmd);
+                if (!ran) {
+                    note_error(part.source + ": boothook: " + ran.error().message);
+                } else if (!ran->ok()) {
+                    note_error(part.source + ": boothook: " + ran->describe());
+                } else {
+                    log().information(part.source + ": boothook ran");
+                }
+            }
+        }
+        log().information(describe_part(rec));
+        out.parts.push_back(std::move(rec));
     }
+
+    // 6. Every problem found while merging, with the policy's consequence.
     for (const config::Entry& e : report.entries()) {
         if (e.severity == config::Severity::error) {
             out.errors.push_back(e.format() + (policy == config::UserDataPolicy::warn ? ", skipped" : ""));
@@ -181,20 +243,10 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
     for (std::string& e : out.errors) out.warnings.push_back(std::move(e));
     out.errors.clear();
 
-    // 6. Merge with cloud-init's rules and keep the result (root only).
-    if (!valid.empty()) {
-        std::vector<userdata::CloudConfigDoc> docs;
-        for (const auto& [doc, merge_how] : valid) docs.push_back({doc.source(), doc.yaml(), merge_how});
-        userdata::Merged merged = userdata::merge_cloud_configs(docs);
-        for (const std::string& w : merged.warnings) {
-            out.warnings.push_back("user data: " + w);
-            log().warning(out.warnings.back());
-        }
-        out.cloud_config = config::Node(merged.config, "cloud-config");
-    }
-    if (auto w = root.write_file(paths.instance_dir + "/cloud-config.yaml", config::to_yaml_text(out.cloud_config),
-                                 {0600, 0, 0});
-        !w) {
+    // 7. Keep the merged cloud-config for the final stage (root only).
+    out.cloud_config = built.cloud_config;
+    const std::string stored = userdata::to_yaml_text(out.cloud_config.yaml());
+    if (auto w = root.write_file(paths.instance_dir + "/cloud-config.yaml", stored, {0600, 0, 0}); !w) {
         out.warnings.push_back("user data: " + w.error().message);
     }
     return out;
@@ -211,22 +263,20 @@ config::Node load_stored_cloud_config(const system::Root& root, const Paths& pat
     return *config::parse_yaml("{}", path, report);
 }
 
-config::Report validate_user_data_file(const std::string& name, const std::string& bytes, const Registry& registry) {
+config::Report validate_user_data(const std::string& bytes, const std::string& name, const std::string& part_prefix,
+                                 const Registry& registry) {
     config::Report report;
-    auto decoded = userdata::decode(bytes, {nullptr, nullptr, std::nullopt});
+    userdata::DecodeOptions options;
+    options.name = name;
+    options.part_prefix = part_prefix;
+    auto decoded = userdata::decode(bytes, options);
+    // Decoder messages name the input or the part themselves.
     if (!decoded) {
-        report.error({name, 0, 0, ""}, decoded.error().message);
+        report.error({"", 0, 0, ""}, decoded.error().message);
         return report;
     }
-    for (const std::string& w : decoded->warnings) report.warning({name, 0, 0, ""}, w);
-    bool single = decoded->parts.size() == 1;
-    for (const userdata::Part& part : decoded->parts) {
-        if (part.kind != userdata::PartKind::cloud_config) continue;
-        std::string source = single ? name : name + " " + part.source.substr(part.source.find("part"));
-        if (auto doc = config::parse_yaml(part.body.reveal(), source, report)) {
-            std::ignore = validate_document(registry, *doc, report);
-        }
-    }
+    for (const std::string& w : decoded->warnings) report.warning({"", 0, 0, ""}, w);
+    std::ignore = build_cloud_config(decoded->parts, registry, report);
     return report;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "agent/pipeline/registry.hpp"
 #include "agent/pipeline/status.hpp"
 #include "agent/system/root.hpp"
+#include "agent/userdata/part.hpp"
 
 namespace kindling::pipeline {
 
@@ -36,8 +38,24 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
 // The merged cloud-config stored by init (an empty mapping when there is none).
 config::Node load_stored_cloud_config(const system::Root& root, const Paths& paths, config::Report& report);
 
-// Validates files offline (`kindling schema FILE...`): decodes each as user data
-// and validates every cloud-config part. Returns the report.
-config::Report validate_user_data_file(const std::string& name, const std::string& bytes, const Registry& registry);
+// The cloud-config that `parts` make, every problem going into `report`: each
+// cloud-config part is parsed and validated on its own (messages name the part,
+// line and column), its top-level keys with errors dropped, then merged with
+// cloud-init's rules; each #cloud-config-jsonp part is applied where it stands
+// in the part order, and not at all if it fails or leaves the config invalid.
+// The boot and `kindling schema` both build through this, so they agree.
+struct BuiltCloudConfig {
+    config::Node cloud_config;                         // an empty mapping when there is none
+    std::map<std::size_t, std::string> destinations;   // by part number: "cloud-config", "not applied", ...
+};
+BuiltCloudConfig build_cloud_config(const std::vector<userdata::Part>& parts, const Registry& registry,
+                                    config::Report& report);
+
+// Validates user data offline (`kindling schema`): decodes `bytes` as the boot
+// does, except that #include URLs are not fetched, and builds the cloud-config.
+// `name` is what messages call the input ("user data", or a file name) and
+// `part_prefix` starts each part's name ("user-data part ", "FILE part ").
+config::Report validate_user_data(const std::string& bytes, const std::string& name, const std::string& part_prefix,
+                                  const Registry& registry);
 
 }  // namespace kindling::pipeline

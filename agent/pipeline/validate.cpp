@@ -51,11 +51,11 @@ std::set<std::string> validate_document(const Registry& registry, const config::
     for (const auto& [key, child] : doc.entries()) {
         if (module_reads(registry, key)) continue;
         if (config::is_cloud_init_key(key)) {
-            child.warning(report, "not supported by kindling, ignoring");
+            child.key_warning(report, "not supported by kindling, ignoring");
         } else if (std::string near = closest_key(registry, key); !near.empty()) {
-            child.warning(report, "unknown key, ignoring (did you mean '" + near + "'?)");
+            child.key_warning(report, "unknown key, ignoring (did you mean '" + near + "'?)");
         } else {
-            child.warning(report, "unknown key, ignoring");
+            child.key_warning(report, "unknown key, ignoring");
         }
     }
     for (const ModuleSpec* spec : registry.all()) {

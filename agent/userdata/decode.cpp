@@ -9,6 +9,7 @@
 #include "agent/core/limits.hpp"
 #include "agent/userdata/codec.hpp"
 #include "agent/userdata/mime.hpp"
+#include "agent/userdata/yaml_types.hpp"
 
 namespace kindling::userdata {
 
@@ -72,6 +73,9 @@ struct Leaf {
     std::string merge_how;
     std::optional<std::string> launch_index;
     std::string body;
+    // Said about this leaf before it is known whether it becomes a part (then
+    // the part's name prefixes them) or is expanded (an include, an archive).
+    std::vector<std::string> pending_warnings;
 };
 
 class Decoder {
@@ -80,7 +84,7 @@ public:
 
     // One document: the raw user data (origin "") or an included URL's content.
     Result<void> document(std::string data, const std::string& origin, std::size_t include_depth) {
-        const std::string where = origin.empty() ? "user data" : "#include '" + redact_url(origin) + "'";
+        const std::string where = origin.empty() ? m_options.name : "#include '" + redact_url(origin) + "'";
         if (strip_utf8_bom(data)) {
             m_out.warnings.push_back(where + ": removed a UTF-8 byte order mark at the start");
         }
@@ -108,17 +112,24 @@ public:
             }
             for (auto& mime : *leaves) {
                 Leaf leaf{std::move(mime.content_type), std::move(mime.filename), std::move(mime.merge_how),
-                          std::move(mime.launch_index), std::move(mime.body)};
+                          std::move(mime.launch_index), std::move(mime.body), {}};
                 if (auto done = this->leaf(std::move(leaf), where, origin, include_depth); !done) {
                     return done;
                 }
             }
             return {};
         }
+        if (data.empty()) {
+            // Nothing to apply, so no part (cloud-init only logs an empty
+            // payload at debug level): empty user data and user data that is
+            // only a byte order mark decode the same, at boot and offline.
+            m_out.notes.push_back(where + ": empty, nothing to apply");
+            return {};
+        }
         if (auto counted = count_part(where); !counted) {
             return counted;
         }
-        return leaf(Leaf{std::string(k_not_multipart), "", "", std::nullopt, std::move(data)}, where, origin,
+        return leaf(Leaf{std::string(k_not_multipart), "", "", std::nullopt, std::move(data), {}}, where, origin,
                     include_depth);
     }
 
@@ -148,7 +159,7 @@ private:
         const std::string where =
             leaf.filename.empty() ? document_where : document_where + ": '" + leaf.filename + "'";
         if (strip_utf8_bom(leaf.body)) {
-            m_out.warnings.push_back(where + ": removed a UTF-8 byte order mark at the start");
+            leaf.pending_warnings.push_back("removed a UTF-8 byte order mark at the start");
         }
         const bool gzip_type = contains(k_gzip_types, leaf.content_type);
         if (gzip_type || is_gzip(leaf.body)) {
@@ -167,15 +178,23 @@ private:
             }
         }
         const PartKind kind = kind_from_mime_type(leaf.content_type).value_or(PartKind::unknown);
-        if ((kind == PartKind::include || kind == PartKind::include_once) && m_options.fetcher) {
-            return include(leaf.body, where, include_depth);
+        const bool expanded = ((kind == PartKind::include || kind == PartKind::include_once) && m_options.fetcher) ||
+                              kind == PartKind::cloud_config_archive;
+        if (expanded) {
+            for (const std::string& warning : leaf.pending_warnings) {
+                m_out.warnings.push_back(where + ": " + warning);
+            }
+            return kind == PartKind::cloud_config_archive ? archive(leaf.body, where, origin)
+                                                          : include(leaf.body, where, include_depth);
         }
-        if (kind == PartKind::cloud_config_archive) {
-            return archive(leaf.body, where, origin);
-        }
-        attach(Part{leaf.filename, kind, leaf.content_type, Secret<std::string>(std::move(leaf.body)),
-                    leaf.merge_how, "", origin, std::nullopt},
-               leaf.launch_index);
+        Part part;
+        part.name = std::move(leaf.filename);
+        part.kind = kind;
+        part.content_type = std::move(leaf.content_type);
+        part.body = Secret<std::string>(std::move(leaf.body));
+        part.merge_how = std::move(leaf.merge_how);
+        part.origin = origin;
+        attach(std::move(part), leaf.launch_index, leaf.pending_warnings);
         return {};
     }
 
@@ -277,7 +296,10 @@ private:
             const std::string entry_where = where + ": #cloud-config-archive entry " + std::to_string(index);
             YAML::Node content;
             YAML::Node fields;
-            if (entry.IsScalar()) {
+            // cloud-init takes a str entry as {content: entry} and skips anything
+            // else that is not a mapping (a number, a boolean, null, !!binary, a
+            // list); Kindling skips the same entries, but says so.
+            if (python_type(entry) == PyType::str) {
                 content = entry;
             } else if (entry.IsMap()) {
                 fields = entry;
@@ -285,7 +307,7 @@ private:
                 // assigned (YAML::InvalidNode); no content is empty content.
                 if (const YAML::Node found = entry["content"]; found.IsDefined()) content = found;
             } else {
-                m_out.warnings.push_back(entry_where + " is neither text nor a mapping; not applied");
+                m_out.warnings.push_back(entry_where + " is neither a string nor a mapping; not applied");
                 continue;
             }
             if (content && !content.IsScalar() && !content.IsNull()) {
@@ -299,7 +321,11 @@ private:
             bool binary = false;
             if (content && content.IsScalar()) {
                 if (content.Tag() == "tag:yaml.org,2002:binary") {
-                    const auto bytes = content.as<YAML::Binary>();
+                    YAML::Binary bytes;
+                    if (!YAML::convert<YAML::Binary>::decode(content, bytes)) {
+                        m_out.warnings.push_back(entry_where + ": 'content' is !!binary but not base64; not applied");
+                        continue;
+                    }
                     text.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
                     binary = true;
                 } else {
@@ -334,13 +360,14 @@ private:
             part.kind = kind_from_mime_type(part.content_type).value_or(PartKind::unknown);
             part.body = Secret<std::string>(std::move(text));
             part.origin = origin;
-            attach(std::move(part), launch_index);
+            attach(std::move(part), launch_index, {});
         }
         return {};
     }
 
-    void attach(Part part, std::optional<std::string> launch_index_text) {
+    void attach(Part part, std::optional<std::string> launch_index_text, const std::vector<std::string>& warnings) {
         ++m_attached;
+        part.name_given = !part.name.empty();
         if (part.name.empty()) {
             char name[32];
             std::snprintf(name, sizeof name, "part-%03zu", m_attached);
@@ -358,10 +385,13 @@ private:
                                   "; skipped");
             return;
         }
-        part.source = "user-data part " + std::to_string(m_out.parts.size() + 1);
-        const std::string label = part.source + " (" + part.name + ")";
-        normalise(part, label);
-        if (auto warning = unsupported(part, label)) {
+        part.number = m_out.parts.size() + 1;
+        part.source = m_options.part_prefix + std::to_string(part.number);
+        for (const std::string& warning : warnings) {
+            m_out.warnings.push_back(part.source + ": " + warning);
+        }
+        normalise(part, part.source);
+        if (auto warning = unsupported(part, part.source)) {
             m_out.warnings.push_back(*warning);
         }
         m_out.parts.push_back(std::move(part));
@@ -407,6 +437,9 @@ private:
             case PartKind::cloud_config_archive:
                 return label + ": an archive inside an archive is not expanded; part not applied";
             case PartKind::unknown:
+                if (part.body.size() == 0) {
+                    return std::nullopt;  // nothing to apply (cloud-init: debug "Empty payload")
+                }
                 return label + ": unrecognised user data (" + part.content_type + ", " +
                        describe_bytes(part.body.reveal()) + "); part not applied";
             default:
@@ -425,14 +458,14 @@ private:
 
 Result<Decoded> decode(std::string_view raw, const DecodeOptions& options) {
     if (raw.size() > limits::k_user_data_bytes) {
-        return fail("user data: " + std::to_string(raw.size()) + " bytes, over the limit of " +
+        return fail(options.name + ": " + std::to_string(raw.size()) + " bytes, over the limit of " +
                     std::to_string(limits::k_user_data_bytes));
     }
     Decoder decoder(options);
     if (auto done = decoder.document(std::string(raw), "", 0); !done) {
         // Errors inside an included document start at that document.
-        if (!done.error().message.starts_with("user data")) {
-            return fail("user data", done.error());
+        if (!done.error().message.starts_with(options.name)) {
+            return fail(options.name, done.error());
         }
         return std::unexpected(done.error());
     }

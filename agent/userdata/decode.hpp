@@ -12,13 +12,16 @@
 //      cloud-init's default ERROR_ON_USER_DATA_FAILURE;
 //   4. #cloud-config-archive: each entry becomes a part (type, content,
 //      filename, launch-index, other keys as headers);
-//   5. parts get cloud-init's names (filename, else part-NNN) and sources.
+//   5. parts get cloud-init's names (filename, else part-NNN) and their
+//      number and source ("user-data part N"), by which every message names them.
+// Empty input (also input that is only a byte order mark) gives no part.
 // Unsupported kinds (jinja, part-handler) and unrecognised parts stay in the
 // list with a warning saying they are not applied. Every limit in
 // core/limits.hpp that applies ends decoding with an error naming it.
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "agent/core/result.hpp"
@@ -36,6 +39,11 @@ struct DecodeOptions {
     // The instance's launch index: parts carrying another Launch-Index are
     // dropped (cloud-init's launch-index filter); parts without one are kept.
     std::optional<int> launch_index = std::nullopt;
+    // What messages call the whole input ("user data: removed a UTF-8 byte
+    // order mark") and the prefix of each part's `source` ("user-data part 2").
+    // `kindling schema FILE` passes the file name for both.
+    std::string name = "user data";
+    std::string part_prefix = "user-data part ";
 };
 
 [[nodiscard]] Result<Decoded> decode(std::string_view raw, const DecodeOptions& options);

@@ -5,6 +5,7 @@
 
 #include "agent/core/limits.hpp"
 #include "agent/userdata/codec.hpp"
+#include "agent/userdata/yaml_types.hpp"
 
 namespace kindling::userdata {
 
@@ -13,37 +14,17 @@ namespace {
 // The Python type cloud-init would see for a value, which picks its merger.
 enum class ValueType { dict, list, str, other };
 
-bool is_plain_non_string(const std::string& s) {
-    // PyYAML's YAML 1.1 implicit resolvers for null, bool, int, float and timestamp.
-    static const std::regex k_implicit(
-        "~|null|Null|NULL|"
-        "yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|"
-        "[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|"
-        "[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|"
-        "[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?|"
-        "[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|"
-        "[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?([Tt]|[ \\t]+)?([0-9][0-9]?:[0-9][0-9]:[0-9][0-9].*)?");
-    return s.empty() || std::regex_match(s, k_implicit);
-}
-
 ValueType type_of(const YAML::Node& node) {
-    if (node.IsMap()) {
-        return ValueType::dict;
+    switch (python_type(node)) {
+        case PyType::dict:
+            return ValueType::dict;
+        case PyType::list:
+            return ValueType::list;
+        case PyType::str:
+            return ValueType::str;
+        default:
+            return ValueType::other;
     }
-    if (node.IsSequence()) {
-        return ValueType::list;
-    }
-    if (!node.IsScalar()) {
-        return ValueType::other;  // null or undefined
-    }
-    const std::string& tag = node.Tag();
-    if (tag == "!" || tag == "tag:yaml.org,2002:str") {
-        return ValueType::str;  // quoted, block or explicitly a string
-    }
-    if (tag != "?") {
-        return ValueType::other;  // !!int, !!binary, ...
-    }
-    return is_plain_non_string(node.Scalar()) ? ValueType::other : ValueType::str;
 }
 
 bool has(const std::vector<std::string>& options, std::string_view option) {
@@ -408,49 +389,61 @@ Result<void> check_yaml_limits(const YAML::Node& doc) {
     return counter.walk(doc, 0);
 }
 
+std::optional<std::string> merge_document(YAML::Node& config, const CloudConfigDoc& input) {
+    if (!input.doc || input.doc.IsNull()) {
+        return std::nullopt;  // an empty document changes nothing
+    }
+    if (!input.doc.IsMap()) {
+        return "cloud-config is not a mapping; part not merged";
+    }
+    if (auto checked = check_yaml_limits(input.doc); !checked) {
+        return checked.error().message + "; part not merged";
+    }
+    YAML::Node doc = YAML::Clone(input.doc);
+    auto plan = extract_plan(doc);
+    if (!plan) {
+        return plan.error().message + "; part not merged";
+    }
+    auto header_plan = parse_merge_how(std::string_view(input.merge_how));
+    if (!header_plan) {
+        return "Merge-Type header: " + header_plan.error().message + "; part not merged";
+    }
+    plan->insert(plan->end(), header_plan->begin(), header_plan->end());
+    if (plan->empty()) {
+        *plan = default_merge_plan();
+    }
+    if (std::none_of(plan->begin(), plan->end(), [](const MergeRule& r) { return r.type == "dict"; })) {
+        // cloud-init merges a document into the config with a dict merger;
+        // without one the document is silently dropped there. Say so here.
+        return "merge_how names no dict merger, so nothing of this part is merged (as in cloud-init)";
+    }
+    auto merged = merge_values(config, doc, *plan);
+    if (!merged) {
+        return merged.error().message + "; part not merged";
+    }
+    config.reset(*merged);
+    return std::nullopt;
+}
+
 Merged merge_cloud_configs(const std::vector<CloudConfigDoc>& docs) {
     Merged out{YAML::Node(YAML::NodeType::Map), {}};
     for (const auto& input : docs) {
-        if (!input.doc || input.doc.IsNull()) {
-            continue;  // an empty document changes nothing
-        }
-        if (!input.doc.IsMap()) {
-            out.warnings.push_back(input.source + ": cloud-config is not a mapping; part not merged");
+        if (input.patch) {
+            auto patched = apply_json_patch(out.config, *input.patch);
+            if (!patched) {
+                out.warnings.push_back(input.source + ": JSON patch " + patched.error().message +
+                                       "; part not applied");
+            } else if (!patched->IsMap()) {
+                out.warnings.push_back(input.source + ": the JSON patch leaves a cloud-config that is not a "
+                                                      "mapping; part not applied");
+            } else {
+                out.config.reset(*patched);
+            }
             continue;
         }
-        if (auto checked = check_yaml_limits(input.doc); !checked) {
-            out.warnings.push_back(input.source + ": " + checked.error().message + "; part not merged");
-            continue;
+        if (auto problem = merge_document(out.config, input)) {
+            out.warnings.push_back(input.source + ": " + *problem);
         }
-        YAML::Node doc = YAML::Clone(input.doc);
-        auto plan = extract_plan(doc);
-        if (!plan) {
-            out.warnings.push_back(input.source + ": " + plan.error().message + "; part not merged");
-            continue;
-        }
-        auto header_plan = parse_merge_how(std::string_view(input.merge_how));
-        if (!header_plan) {
-            out.warnings.push_back(input.source + ": Merge-Type header: " + header_plan.error().message +
-                                   "; part not merged");
-            continue;
-        }
-        plan->insert(plan->end(), header_plan->begin(), header_plan->end());
-        if (plan->empty()) {
-            *plan = default_merge_plan();
-        }
-        if (std::none_of(plan->begin(), plan->end(), [](const MergeRule& r) { return r.type == "dict"; })) {
-            // cloud-init merges a document into the config with a dict merger;
-            // without one the document is silently dropped there. Say so here.
-            out.warnings.push_back(input.source + ": merge_how names no dict merger, so nothing of this part "
-                                                  "is merged (as in cloud-init)");
-            continue;
-        }
-        auto merged = merge_values(out.config, doc, *plan);
-        if (!merged) {
-            out.warnings.push_back(input.source + ": " + merged.error().message + "; part not merged");
-            continue;
-        }
-        out.config.reset(*merged);
     }
     return out;
 }
@@ -460,8 +453,12 @@ Merged merge_cloud_config_parts(const std::vector<Part>& parts) {
     std::vector<std::string> warnings;
     for (const auto& part : parts) {
         if (part.kind == PartKind::cloud_config_jsonp) {
-            warnings.push_back(part.source + " (" + part.name +
-                               "): '#cloud-config-jsonp' (JSON patch) is not supported; part not applied");
+            auto patch = parse_json_patch(part.body.reveal());
+            if (!patch) {
+                warnings.push_back(part.source + ": " + patch.error().message + "; part not applied");
+            } else {
+                docs.push_back({part.source, YAML::Node(), part.merge_how, std::move(*patch)});
+            }
             continue;
         }
         if (part.kind != PartKind::cloud_config) {

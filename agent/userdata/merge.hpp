@@ -18,11 +18,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "agent/core/result.hpp"
+#include "agent/userdata/json_patch.hpp"
 #include "agent/userdata/part.hpp"
 
 namespace kindling::userdata {
@@ -53,7 +55,16 @@ struct CloudConfigDoc {
     std::string source;      // "user-data part 2": prefixes every message
     YAML::Node doc;          // the parsed document (null for an empty one)
     std::string merge_how;   // from the MIME header, "" if none
+    // A #cloud-config-jsonp part: this patch is applied to the config merged
+    // so far instead of `doc` being merged.
+    std::optional<JsonPatch> patch = std::nullopt;
 };
+
+// Merges one document into `config` (a mapping) with its plan. On a problem
+// `config` is left as it was, or (no dict merger) unchanged by design, and the
+// returned text says why, without the source: "merge_how: unknown merger 'x'
+// ...; part not merged".
+[[nodiscard]] std::optional<std::string> merge_document(YAML::Node& config, const CloudConfigDoc& input);
 
 struct Merged {
     YAML::Node config;  // always a mapping; merge_how / merge_type removed
@@ -64,8 +75,10 @@ struct Merged {
 
 Merged merge_cloud_configs(const std::vector<CloudConfigDoc>& docs);
 
-// Parses the cloud-config parts of `parts` (other kinds are ignored) and merges
-// them; a part that is not valid YAML is a warning with its line and column.
+// Parses the cloud-config and #cloud-config-jsonp parts of `parts` (other kinds
+// are ignored) and merges or applies them in order; a part that is not valid
+// YAML or JSON is a warning (YAML with its line and column). No schema here:
+// the boot and `kindling schema` also validate (pipeline/user_data.hpp).
 Merged merge_cloud_config_parts(const std::vector<Part>& parts);
 
 }  // namespace kindling::userdata

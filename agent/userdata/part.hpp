@@ -46,9 +46,12 @@ std::string_view mime_type_of(PartKind kind);
 
 struct Part {
     // The MIME or archive filename, else "part-NNN" numbered from 1 in the order
-    // parts are found (cloud-init's names, shown in its logs and used for the
-    // names of saved scripts).
+    // parts are found: cloud-init's names, used for the names of saved scripts.
+    // Messages never identify a part by it; they use `source`.
     std::string name;
+    // True when `name` was given by the user data (a MIME or archive filename),
+    // false when it is a generated "part-NNN".
+    bool name_given = false;
     PartKind kind = PartKind::unknown;
     // The MIME type the part was classified as (after content re-checks), e.g.
     // "text/x-shellscript"; "text/x-not-multipart" for plain, non-MIME user data.
@@ -59,9 +62,11 @@ struct Part {
     Secret<std::string> body;
     // A Merge-Type / X-Merge-Type header (MIME or archive entry), "" if none.
     std::string merge_how;
-    // "user-data part N" (N counts parts from 1 in this list): the prefix every
-    // message about this part carries, e.g. from schema validation.
+    // "user-data part N" (N counts parts from 1 in this list, the order of
+    // status.json's user_data_parts): how every message, log line and status
+    // record names this part, e.g. "user-data part 2, line 7, column 5: ...".
     std::string source;
+    std::size_t number = 0;  // N
     // Where the bytes came from beyond the raw user data: "" for the user data
     // itself, else the #include URL that served them.
     std::string origin;

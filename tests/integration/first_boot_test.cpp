@@ -306,11 +306,11 @@ TEST_CASE("a warning about the user data is reported once, at its line, not agai
     CHECK(r.exit_code == 2);  // degraded: the unknown key was skipped
     const std::string status = root.read("/run/kindling/status.json");
     CHECK(count(status, "hostnme") == 1);
-    CHECK(count(status, "user-data part 1, line 3, column 10: hostnme: unknown key, ignoring (did you mean 'hostname'?)") == 1);
+    CHECK(count(status, "user-data part 1, line 3, column 1: hostnme: unknown key, ignoring (did you mean 'hostname'?)") == 1);
     CHECK(count(r.err, "hostnme") == 1);
     // A module's own warning (a key it does not apply) too.
     const std::string unsupported = "ssh_import_id: not supported by kindling, not applied";
     CHECK(count(status, unsupported) == 1);
-    CHECK(count(status, "user-data part 1, line 6, column 30: users[1]." + unsupported) == 1);
+    CHECK(count(status, "user-data part 1, line 6, column 15: users[1]." + unsupported) == 1);
     CHECK(count(r.err, unsupported) == 1);
 }

@@ -429,7 +429,7 @@ TEST_CASE("ssh keys with wrong types or values are reported at parse time", "[mo
         {"ssh_publish_hostkeys: {enabled: false, blacklist: rsa}",
          "user-data, line 1, column 51: ssh_publish_hostkeys.blacklist: expected a list of strings, got a string"},
         {"ssh_publish_hostkeys: {enabled: false, other: 1}",
-         "user-data, line 1, column 47: ssh_publish_hostkeys.other: unknown key (expected enabled or blacklist)"},
+         "user-data, line 1, column 40: ssh_publish_hostkeys.other: unknown key (expected enabled or blacklist)"},
         {"no_ssh_fingerprints: 'true'",
          "user-data, line 1, column 22: no_ssh_fingerprints: expected a boolean, got a string"},
         {"authkey_hash: sha3",

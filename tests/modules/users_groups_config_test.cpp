@@ -205,13 +205,13 @@ TEST_CASE("wrong types and values give the exact message", "[module][users_group
         {"users: ['bob:x']\n", "user-data, line 1, column 9: users[0]: 'bob:x' is not a valid user name"},
         {"users:\n- gecos: x\n", "user-data, line 2, column 3: users[0]: a user needs a 'name'"},
         {"users:\n- name: [a]\n", "user-data, line 2, column 9: users[0].name: expected a user name, got a list"},
-        {"users:\n- name: bob\n  colour: red\n", "user-data, line 3, column 11: users[0].colour: unknown user key"},
+        {"users:\n- name: bob\n  colour: red\n", "user-data, line 3, column 3: users[0].colour: unknown user key"},
         {"users:\n- name: bob\n  doas: permit bob\n", "user-data, line 3, column 9: users[0].doas: expected a list of strings, got a string"},
         {"users:\n- name: bob\n  doas: [permit bob, permit]\n", "user-data, line 3, column 22: users[0].doas[1]: 'permit' is not a doas rule (permit|deny [options] identity [as target] [cmd command [args ...]], on one line)"},
         {"users:\n- name: bob\n  doas: [allow bob]\n", "user-data, line 3, column 10: users[0].doas[0]: 'allow bob' is not a doas rule (permit|deny [options] identity [as target] [cmd command [args ...]], on one line)"},
         {"users:\n- doas: [permit nopass alice as root]\n  name: bob\n", "user-data, line 2, column 10: users[0].doas[0]: the doas rule is for 'alice', not for the user 'bob'"},
         {"users:\n- name: bob\n  doas: [permit :wheel]\n", "user-data, line 3, column 10: users[0].doas[0]: the doas rule is for ':wheel', not for the user 'bob'"},
-        {"users:\n- name: bob\n  ssh_import_id: [gh:bob]\n", "user-data, line 3, column 18: users[0].ssh_import_id: not supported by kindling, not applied"},
+        {"users:\n- name: bob\n  ssh_import_id: [gh:bob]\n", "user-data, line 3, column 3: users[0].ssh_import_id: not supported by kindling, not applied"},
         {"users:\n- name: bob\n  ssh_import_id: {gh: bob}\n", "user-data, line 3, column 18: users[0].ssh_import_id: expected a string or a list of strings, got a mapping"},
         {"users:\n- name: bob\n  snapuser: [a@b.c]\n", "user-data, line 3, column 13: users[0].snapuser: expected a string, got a list"},
         {"users:\n- name: bob\n  ssh_redirect_user: maybe\n", "user-data, line 3, column 22: users[0].ssh_redirect_user: expected true, false or \"default\", got 'maybe'"},
@@ -285,9 +285,9 @@ TEST_CASE("doas, ssh_redirect_user, ssh_import_id and snapuser are read with clo
         warnings.push_back(e.format());
     }
     CHECK(warnings == std::vector<std::string>{
-                          "user-data, line 4, column 56: users[2].ssh_import_id: not supported by kindling, not applied",
-                          "user-data, line 5, column 25: users[3].snapuser: not supported by kindling, not applied",
-                          "user-data, line 6, column 13: users[4].snapuser: not supported by kindling, not applied",
+                          "user-data, line 4, column 41: users[2].ssh_import_id: not supported by kindling, not applied",
+                          "user-data, line 5, column 15: users[3].snapuser: not supported by kindling, not applied",
+                          "user-data, line 6, column 3: users[4].snapuser: not supported by kindling, not applied",
                       });
     // The nameless snapuser entry (cloud-init: a name or a snapuser) is not a user here.
     REQUIRE(names(cfg.users) == std::vector<std::string>{"amy", "bob", "cat", "dan"});

@@ -78,9 +78,9 @@ TEST_CASE("the full cloud-init users example warns of each key kindling does not
     auto p = parse_text(read_data("examples/cloud-config-user-groups.txt"), "user-data");
     CHECK_FALSE(p.has_errors);
     CHECK(p.messages == Argv{
-                            "user-data, line 24, column 7: users[1].ssh_import_id: not supported by kindling, not applied",
-                            "user-data, line 33, column 7: users[2].ssh_import_id: not supported by kindling, not applied",
-                            "user-data, line 50, column 15: users[6].snapuser: not supported by kindling, not applied",
+                            "user-data, line 23, column 5: users[1].ssh_import_id: not supported by kindling, not applied",
+                            "user-data, line 32, column 5: users[2].ssh_import_id: not supported by kindling, not applied",
+                            "user-data, line 50, column 5: users[6].snapuser: not supported by kindling, not applied",
                         });
 }
 
@@ -541,7 +541,7 @@ TEST_CASE("example 3: ssh_import_id is not applied, newsuper is still created", 
     auto& [scratch, runner, h, logs] = f;
     const std::string yaml = read_data("module-docs/cc_users_groups/example3.yaml");
     CHECK(parse_text(yaml, "example3.yaml").messages ==
-          Argv{"example3.yaml, line 5, column 18: users[0].ssh_import_id: not supported by kindling, not applied"});
+          Argv{"example3.yaml, line 5, column 3: users[0].ssh_import_id: not supported by kindling, not applied"});
     auto out = h.run(yaml);
     REQUIRE(out.error.empty());
     CHECK(out.summary == "1 users, created newsuper, not applied: ssh_import_id of newsuper");

@@ -300,7 +300,7 @@ TEST_CASE("wrong types and bad values are reported exactly", "[module][write_fil
          {"user-data, line 3, column 11: write_files[0].source: content from a URI is not supported yet; give the "
           "content inline"}},
         {"write_files:\n- path: /x\n  mode: '0644'\n",
-         {"user-data, line 3, column 9: write_files[0].mode: unknown key"}},
+         {"user-data, line 3, column 3: write_files[0].mode: unknown key"}},
     };
     for (const Case& c : cases) {
         ModuleHarness h(spec());

@@ -13,6 +13,7 @@
 #include "agent/userdata/decode.hpp"
 #include "agent/userdata/include.hpp"
 #include "agent/userdata/merge.hpp"
+#include "agent/userdata/yaml_types.hpp"
 #include "modules/registry.hpp"
 
 namespace kindling::fuzz {
@@ -36,7 +37,13 @@ std::string userdata_decode(std::string_view raw) {
     std::ignore = userdata::decode(raw, {nullptr, nullptr, std::nullopt});
     EchoFetcher fetcher;
     userdata::MemoryIncludeOnceCache cache;
-    std::ignore = userdata::decode(raw, {&fetcher, &cache, 0});
+    auto decoded = userdata::decode(raw, {&fetcher, &cache, 0});
+    if (decoded) {
+        // Merging applies #cloud-config-jsonp parts too (userdata/json_patch).
+        const userdata::Merged merged = userdata::merge_cloud_config_parts(decoded->parts);
+        if (!merged.config.IsMap()) return "merged cloud-config is not a mapping";
+        std::ignore = userdata::to_yaml_text(merged.config);
+    }
     return "";
 }
 
@@ -50,7 +57,7 @@ std::string config(std::string_view bytes) {
             std::vector<std::string> drop(bad.begin(), bad.end());
             config::Node kept = drop.empty() ? *doc : config::without_keys(*doc, drop);
             std::ignore = pipeline::parse_modules(registry, kept, report);
-            std::ignore = config::to_yaml_text(kept);
+            std::ignore = userdata::to_yaml_text(kept.yaml());
         }
     }
     config::Report agent_report;

@@ -48,7 +48,7 @@ inline pipeline::BootRecord recorded_record(const std::string& final_state = "do
     r.instance_id = k_recorded_id;
     r.new_instance = true;
     r.imds = {"http://127.0.0.1:8080", 14, 1, 0, 250, ""};
-    r.parts = {{"part-001", "text/cloud-config", 40, "merged into cloud-config"}};
+    r.parts = {{1, "", "text/cloud-config", 40, "cloud-config"}};
     pipeline::StageRecord init{"init", "done", 1000, 1420, {}, {}, {}};
     init.modules.push_back({"set_hostname", ModuleState::success, "per-instance", "hostname web-01 written to /etc/hostname", 1010, 1310});
     init.modules.push_back({"ssh", ModuleState::success, "per-instance", "2 keys added", 1310, 1410});

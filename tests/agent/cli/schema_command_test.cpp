@@ -7,18 +7,26 @@
 
 using namespace kindling;
 
+namespace {
+
+// A MIME multipart user-data text with one part per (type, body).
+std::string multipart(const std::vector<std::pair<std::string, std::string>>& parts) {
+    std::string out = "Content-Type: multipart/mixed; boundary=\"B\"\nMIME-Version: 1.0\n\n";
+    for (const auto& [type, body] : parts) out += "--B\nContent-Type: " + type + "\n\n" + body + "\n";
+    return out + "--B--\n";
+}
+
+}  // namespace
+
 TEST_CASE("kindling schema names the part, line, column and key of a typo, a wrong type and broken YAML",
           "[cli][integration]") {
     test::ScratchRoot scratch;
     const std::string file = scratch.host("/tmp/ud.txt").string();
-    std::ofstream(file) << "Content-Type: multipart/mixed; boundary=\"B\"\nMIME-Version: 1.0\n\n"
-                           "--B\nContent-Type: text/cloud-config\n\n"
-                           "#cloud-config\nhostnme: web-01\nruncmd:\n  - echo ok\n  - {a: b}\n\n"
-                           "--B\nContent-Type: text/cloud-config\n\n"
-                           "#cloud-config\nwrite_files:\n  - path: /x\n    content: [unclosed\n--B--\n";
+    std::ofstream(file) << multipart({{"text/cloud-config", "#cloud-config\nhostnme: web-01\nruncmd:\n  - echo ok\n  - {a: b}\n"},
+                                     {"text/cloud-config", "#cloud-config\nwrite_files:\n  - path: /x\n    content: [unclosed"}});
     auto r = test::run_kindling({"schema", file});
     CHECK(r.exit_code == 65);
-    CHECK(r.out == "warning: " + file + " part 1, line 2, column 10: hostnme: unknown key, ignoring (did you mean 'hostname'?)\n"
+    CHECK(r.out == "warning: " + file + " part 1, line 2, column 1: hostnme: unknown key, ignoring (did you mean 'hostname'?)\n"
                    "error: " + file + " part 1, line 5, column 5: runcmd[1]: expected a string or a list of strings, got a mapping\n"
                    "error: " + file + " part 2, line 4, column 1: invalid YAML: end of sequence flow not found\n"
                    "2 errors, 1 warning\n");
@@ -39,4 +47,21 @@ TEST_CASE("kindling schema --system before any boot says so and exits 66", "[cli
     CHECK(r.exit_code == 66);
     CHECK(r.out.empty());
     CHECK(r.err == "kindling schema: no instance recorded yet (the init stage has not run)\n");
+}
+
+TEST_CASE("kindling schema applies #cloud-config-jsonp parts in order, as the boot does", "[cli][integration]") {
+    test::ScratchRoot scratch;
+    const std::string file = scratch.host("/tmp/ud.txt").string();
+    std::ofstream(file) << multipart({{"text/cloud-config", "#cloud-config\nruncmd: [ls]\n"},
+                                     {"text/cloud-config-jsonp",
+                                      "[{\"op\": \"test\", \"path\": \"/runcmd/0\", \"value\": \"ls\"},"
+                                      " {\"op\": \"add\", \"path\": \"/hostnme\", \"value\": \"web\"}]"},
+                                     {"text/cloud-config-jsonp", "[{\"op\": \"remove\", \"path\": \"/packages\"}]"}});
+    auto r = test::run_kindling({"schema", file});
+    CHECK(r.exit_code == 65);
+    CHECK(r.out == "warning: " + file + " part 2: hostnme: unknown key, ignoring (did you mean 'hostname'?) (set by "
+                   "this JSON patch)\n"
+                   "error: " + file + " part 3: JSON patch operation 1 (remove '/packages'): no key 'packages' in the "
+                   "mapping at the top level\n"
+                   "1 error, 1 warning\n");
 }

@@ -59,7 +59,7 @@ TEST_CASE("kindling status --long shows every stage and module", "[cli][integrat
           "status: done\n"
           "instance: i-0123456789abcdef0 (first boot)\n"
           "imds: http://127.0.0.1:8080, 14 requests, 1 retries, 250 ms\n"
-          "user-data part part-001: text/cloud-config, 40 bytes -> merged into cloud-config\n"
+          "user-data part 1: text/cloud-config, 40 bytes -> cloud-config\n"
           "\n"
           "init: done (420 ms)\n"
           "  set_hostname                    ok       300 ms   hostname web-01 written to /etc/hostname\n"

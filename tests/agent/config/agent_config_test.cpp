@@ -67,11 +67,11 @@ bogus: 1
     for (const auto& e : report.entries()) lines.push_back(e.format());
     CHECK(lines == std::vector<std::string>{
                        "/etc/kindling/kindling.yaml, line 2, column 22: imds.token_ttl_seconds: expected an integer in 1..21600, got 99999",
-                       "/etc/kindling/kindling.yaml, line 3, column 11: imds.colour: unknown key",
+                       "/etc/kindling/kindling.yaml, line 3, column 3: imds.colour: unknown key",
                        "/etc/kindling/kindling.yaml, line 5, column 34: stages.init[0].on_error: expected 'continue' or 'fail_stage', got 'explode'",
                        "/etc/kindling/kindling.yaml, line 5, column 44: stages.init[1]: missing key 'module'",
-                       "/etc/kindling/kindling.yaml, line 6, column 10: stages.later: unknown stage (expected 'init' or 'final')",
-                       "/etc/kindling/kindling.yaml, line 7, column 8: bogus: unknown key",
+                       "/etc/kindling/kindling.yaml, line 6, column 3: stages.later: unknown stage (expected 'init' or 'final')",
+                       "/etc/kindling/kindling.yaml, line 7, column 1: bogus: unknown key",
                    });
 }
 

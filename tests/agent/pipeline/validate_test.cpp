@@ -68,8 +68,8 @@ TEST_CASE("a typo'd key, an unsupported key and a wrong type get three precise m
     std::set<std::string> bad = validate_document(registry(), d, report);
     CHECK(bad == std::set<std::string>{"runcmd"});
     CHECK(formatted(report) == std::vector<std::string>{
-                                   "W user-data part 2, line 1, column 10: runcmnd: unknown key, ignoring (did you mean 'runcmd'?)",
-                                   "W user-data part 2, line 2, column 6: apt: not supported by kindling, ignoring",
+                                   "W user-data part 2, line 1, column 1: runcmnd: unknown key, ignoring (did you mean 'runcmd'?)",
+                                   "W user-data part 2, line 2, column 1: apt: not supported by kindling, ignoring",
                                    "E user-data part 2, line 6, column 5: runcmd[1]: expected a string or a list of strings, got a mapping",
                                });
 }

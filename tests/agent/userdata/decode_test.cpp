@@ -154,7 +154,7 @@ TEST_CASE("the archive example keeps cloud-init's types, names and contents", "[
     CHECK(d.parts[1].body.reveal() == "this is also payload");
     CHECK(d.parts[2].body.reveal() == "multi line payload\nhere\n");
     CHECK(d.warnings == std::vector<std::string>{
-                            "user-data part 1 (bar): unrecognised user data (foo/wark, text without a '#' "
+                            "user-data part 1: unrecognised user data (foo/wark, text without a '#' "
                             "header (25 bytes)); part not applied"});
 }
 
@@ -167,10 +167,10 @@ TEST_CASE("the boothook example becomes the script after its #cloud-boothook lin
 
 TEST_CASE("the part-handler and plain examples are reported as not applied", "[userdata][decode]") {
     CHECK(decoded(read_corpus("examples/part-handler.txt")).warnings ==
-          std::vector<std::string>{"user-data part 1 (part-001): '#part-handler' (Python handler code) is not "
+          std::vector<std::string>{"user-data part 1: '#part-handler' (Python handler code) is not "
                                    "supported; part not applied"});
     CHECK(decoded(read_corpus("examples/plain-ignored.txt")).warnings ==
-          std::vector<std::string>{"user-data part 1 (part-001): unrecognised user data (text/x-not-multipart, "
+          std::vector<std::string>{"user-data part 1: unrecognised user data (text/x-not-multipart, "
                                    "text starting with '#' but no known header (68 bytes)); part not applied"});
 }
 
@@ -231,7 +231,7 @@ TEST_CASE("without a fetcher an include part is kept and reported as not applied
     const Decoded d = decoded(read_corpus("examples/include.txt"));
     CHECK(summary(d) == Summary{{PartKind::include, "part-001"}});
     CHECK(d.warnings == std::vector<std::string>{
-                            "user-data part 1 (part-001): includes are not fetched here; part not applied"});
+                            "user-data part 1: includes are not fetched here; part not applied"});
 }
 
 TEST_CASE("included content is decoded again: gzip and MIME inside an include", "[userdata][decode]") {
@@ -267,6 +267,47 @@ TEST_CASE("every module-docs example is one cloud-config part", "[userdata][deco
         }
     }
     CHECK(examples == 25);
+}
+
+TEST_CASE("an archive's string entries are parts; entries that are neither a string nor a mapping are not",
+          "[userdata][decode]") {
+    // cloud-init's _explode_archive: a str entry is {content: entry}, typed by
+    // its first bytes with text/cloud-config as the default; an entry PyYAML
+    // loads as anything else but a dict (a number, a boolean, null, bytes, a
+    // list) is skipped. Kindling skips the same ones, with a warning each.
+    const Decoded d = decoded("#cloud-config-archive\n"
+                              "- \"#!/bin/sh\\necho hi\\n\"\n"
+                              "- 42\n"
+                              "- true\n"
+                              "- ~\n"
+                              "- !!binary aGk=\n"
+                              "- [a, b]\n"
+                              "- 2024-01-01\n"
+                              "- '42'\n"
+                              "- |\n  #cloud-config\n  hostname: web\n"
+                              "- plain words\n");
+    CHECK(summary(d) == Summary{{PartKind::script, "part-001"},
+                                {PartKind::cloud_config, "part-002"},
+                                {PartKind::cloud_config, "part-003"},
+                                {PartKind::cloud_config, "part-004"}});
+    CHECK(d.parts[0].body.reveal() == "#!/bin/sh\necho hi\n");
+    CHECK(d.parts[1].body.reveal() == "42");
+    CHECK(d.parts[2].body.reveal() == "#cloud-config\nhostname: web\n");
+    CHECK(d.parts[3].body.reveal() == "plain words");
+    std::vector<std::string> expected;
+    for (int entry : {2, 3, 4, 5, 6, 7}) {
+        expected.push_back("user data: #cloud-config-archive entry " + std::to_string(entry) +
+                           " is neither a string nor a mapping; not applied");
+    }
+    CHECK(d.warnings == expected);
+}
+
+TEST_CASE("an archive entry whose !!binary content is not base64 is not applied", "[userdata][decode]") {
+    const Decoded d = decoded("#cloud-config-archive\n- content: !!binary \"%%%\"\n- content: !!binary aGk=\n");
+    CHECK(summary(d) == Summary{{PartKind::unknown, "part-001"}});  // application/octet-stream
+    CHECK(d.parts[0].body.reveal() == "hi");
+    CHECK(d.warnings.at(0) == "user data: #cloud-config-archive entry 1: 'content' is !!binary but not base64; not "
+                              "applied");
 }
 
 TEST_CASE("cloud-init's launch-index archive decodes to eight parts with their indexes", "[userdata][decode]") {
@@ -333,7 +374,6 @@ TEST_CASE("content prefixes are matched after whitespace, in any case, longest f
         {"#include\n", PartKind::include},
         {"#!", PartKind::script},
         {"cloud-config\n", PartKind::unknown},
-        {"", PartKind::unknown},
     };
     for (const auto& [raw, kind] : cases) {
         INFO(raw);
@@ -345,15 +385,38 @@ TEST_CASE("content prefixes are matched after whitespace, in any case, longest f
 
 TEST_CASE("a jinja template is kept and reported as not applied", "[userdata][decode]") {
     const Decoded d = decoded("## template: jinja\n#cloud-config\nhostname: {{ v1.local_hostname }}\n");
-    CHECK(d.warnings == std::vector<std::string>{"user-data part 1 (part-001): '## template: jinja' user data "
+    CHECK(d.warnings == std::vector<std::string>{"user-data part 1: '## template: jinja' user data "
                                                  "is not supported; part not applied"});
 }
 
-TEST_CASE("a jsonp part is reported as not applied when merging", "[userdata][decode]") {
-    const Decoded d = decoded("#cloud-config-jsonp\n[]\n");
-    CHECK(merge_cloud_config_parts(d.parts).warnings ==
-          std::vector<std::string>{"user-data part 1 (part-001): '#cloud-config-jsonp' (JSON patch) is not "
-                                   "supported; part not applied"});
+TEST_CASE("a jsonp part is applied to the cloud-config merged before it, in part order", "[userdata][decode]") {
+    const Decoded d = decoded(multipart({{"Content-Type: text/cloud-config", "#cloud-config\nruncmd: [a]\n"},
+                                         {"Content-Type: text/x-shellscript",
+                                          "#cloud-config-jsonp\n[{\"op\": \"add\", \"path\": \"/runcmd/-\", "
+                                          "\"value\": \"b\"}]"},
+                                         {"Content-Type: text/cloud-config",
+                                          "#cloud-config\nmerge_how: dict(recurse_array)+list(append)\nruncmd: [c]\n"}}));
+    REQUIRE(d.parts.size() == 3);
+    CHECK(d.parts[1].kind == PartKind::cloud_config_jsonp);
+    CHECK(d.warnings.empty());
+    const Merged merged = merge_cloud_config_parts(d.parts);
+    CHECK(merged.warnings == std::vector<std::string>{});
+    CHECK(YAML::Dump(merged.config) == "runcmd:\n  - a\n  - b\n  - c");
+}
+
+TEST_CASE("a jsonp part that fails is not applied and says which operation failed", "[userdata][decode]") {
+    const Decoded d = decoded(multipart({{"Content-Type: text/cloud-config", "#cloud-config\nruncmd: [a]\n"},
+                                         {"Content-Type: text/cloud-config-jsonp",
+                                          "[{\"op\": \"add\", \"path\": \"/packages\", \"value\": [\"x\"]},"
+                                          " {\"op\": \"remove\", \"path\": \"/runcmd/3\"}]"},
+                                         {"Content-Type: text/cloud-config-jsonp", "#cloud-config-jsonp\n{}"}}));
+    const Merged merged = merge_cloud_config_parts(d.parts);
+    CHECK(merged.warnings ==
+          std::vector<std::string>{"user-data part 3: a JSON patch is a list of operations, got an object; part not "
+                                   "applied",
+                                   "user-data part 2: JSON patch operation 2 (remove '/runcmd/3'): no item 3 in the "
+                                   "list at '/runcmd' (1 items); part not applied"});
+    CHECK(YAML::Dump(merged.config) == "runcmd: [a]");  // as it was before the patch
 }
 
 TEST_CASE("MIME parts map to kinds by type, re-checking text/plain and text/x-shellscript",
@@ -381,7 +444,7 @@ TEST_CASE("MIME parts map to kinds by type, re-checking text/plain and text/x-sh
     CHECK(d.parts[0].body.reveal() == "hostname: a");
     CHECK(d.parts[1].body.reveal() == "#!/bin/sh\necho boot");
     CHECK(d.parts[8].body.reveal() == "echo early");
-    CHECK(d.warnings == std::vector<std::string>{"user-data part 8 (part-008): unrecognised user data "
+    CHECK(d.warnings == std::vector<std::string>{"user-data part 8: unrecognised user data "
                                                  "(text/plain, text without a '#' header (10 bytes)); part "
                                                  "not applied"});
 }
@@ -407,7 +470,7 @@ TEST_CASE("Merge-Type and X-Merge-Type headers reach the parts and the merge", "
     CHECK(d.parts[1].merge_how == "list(append)+dict(recurse_array)+str()");
     CHECK(d.parts[2].merge_how == "list(append)+dict(recurse_array)+str()");
     const Merged merged = merge_cloud_config_parts(d.parts);
-    CHECK(merged.warnings.empty());
+    CHECK(merged.warnings == std::vector<std::string>{});
     CHECK(yaml_equal(merged.config, YAML::Load("runcmd: [a, b, c]")));
 }
 
@@ -474,7 +537,7 @@ TEST_CASE("base64-looking text that does not decode to user data is left alone",
 TEST_CASE("CRLF scripts are normalised so the shebang works", "[userdata][decode]") {
     const Decoded d = decoded("#!/bin/bash\r\necho hi\r\n");
     CHECK(d.parts.at(0).body.reveal() == "#!/bin/bash\necho hi\n");
-    CHECK(d.notes == std::vector<std::string>{"user-data part 1 (part-001): CRLF line ends converted to LF"});
+    CHECK(d.notes == std::vector<std::string>{"user-data part 1: CRLF line ends converted to LF"});
     // cloud-config keeps its bytes: YAML reads CRLF itself.
     CHECK(decoded("#cloud-config\r\na: 1\r\n").parts.at(0).body.reveal() == "#cloud-config\r\na: 1\r\n");
 }
@@ -486,13 +549,27 @@ TEST_CASE("a leading UTF-8 BOM is stripped with a warning", "[userdata][decode]"
     CHECK(d.warnings == std::vector<std::string>{"user data: removed a UTF-8 byte order mark at the start"});
     const Decoded in_mime = decoded(multipart({{"Content-Type: text/x-shellscript", "\xEF\xBB\xBF#!/bin/sh"}}));
     CHECK(in_mime.parts.at(0).kind == PartKind::script);
-    CHECK(in_mime.warnings == std::vector<std::string>{"user data: removed a UTF-8 byte order mark at the start"});
+    // Inside MIME, the part it belongs to is named.
+    CHECK(in_mime.warnings == std::vector<std::string>{"user-data part 1: removed a UTF-8 byte order mark at the start"});
+}
+
+TEST_CASE("empty user data has no part; an empty MIME part is listed but not warned about", "[userdata][decode]") {
+    for (const std::string& raw : {std::string(), std::string("\xEF\xBB\xBF")}) {
+        const Decoded d = decoded(raw);
+        CHECK(d.parts.empty());
+        CHECK(d.notes == std::vector<std::string>{"user data: empty, nothing to apply"});
+    }
+    // cloud-init attaches an empty text/plain part and logs it at debug level only.
+    const Decoded d = decoded(multipart({{"Content-Type: text/plain", ""}, {"Content-Type: text/plain", "x"}}));
+    CHECK(summary(d) == Summary{{PartKind::unknown, "part-001"}, {PartKind::unknown, "part-002"}});
+    CHECK(d.warnings == std::vector<std::string>{"user-data part 2: unrecognised user data (text/plain, text without "
+                                                 "a '#' header (1 bytes)); part not applied"});
 }
 
 TEST_CASE("warnings describe unrecognised bytes without quoting them", "[userdata][decode]") {
     const Decoded d = decoded(std::string("secret\0password", 15));
     REQUIRE(d.warnings.size() == 1);
-    CHECK(d.warnings[0] == "user-data part 1 (part-001): unrecognised user data (text/x-not-multipart, binary "
+    CHECK(d.warnings[0] == "user-data part 1: unrecognised user data (text/x-not-multipart, binary "
                            "data (15 bytes)); part not applied");
 }
 

@@ -1,5 +1,6 @@
-// #include through a real HTTP fetch on 127.0.0.1 (the fake IMDS serving the
-// included document), and the on-disk include-once cache under a scratch root.
+// #include through a real HTTP or HTTPS fetch on 127.0.0.1 (the fake IMDS, or
+// a loopback server with a certificate made by the test, serving the included
+// document), and the on-disk include-once cache under a scratch root.
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include "agent/system/root.hpp"
 #include "agent/userdata/decode.hpp"
 #include "tests/support/fake_imds.hpp"
+#include "tests/support/loopback_server.hpp"
 #include "tests/support/recording_runner.hpp"
 #include "tests/support/scratch_root.hpp"
 
@@ -20,8 +22,10 @@ namespace {
 // the quoted URL, which the decoder names itself, so that prefix goes.
 class HttpFetcher final : public IncludeFetcher {
 public:
+    // `ca_file` empty: the system's CA store, as in the agent.
+    explicit HttpFetcher(std::string ca_file = {}) : m_tls{std::move(ca_file)} {}
     Result<std::string> fetch(const std::string& url) override {
-        auto body = imds::fetch_url(url, core::Millis(2000), 0);
+        auto body = imds::fetch_url(url, core::Millis(2000), 0, m_tls);
         if (!body) {
             const std::string prefix = "'" + url + "': ";
             std::string message = body.error().message;
@@ -32,6 +36,9 @@ public:
         }
         return body;
     }
+
+private:
+    imds::detail::TlsSettings m_tls;
 };
 
 }  // namespace
@@ -54,6 +61,40 @@ TEST_CASE("an #include the loopback server answers with 404 fails decoding", "[u
     auto d = decode("#include " + imds.url() + "/latest/user-data?sig=x\n", {.fetcher = &fetcher});
     REQUIRE_FALSE(d);
     CHECK(d.error().message == "user data: #include '" + imds.url() + "/latest/user-data?...': 404 Not Found");
+}
+
+TEST_CASE("#include and #include-once fetch https URLs, verifying the server", "[userdata][include][https]") {
+    test::TestPki pki;
+    test::LoopbackServer server(pki);
+    server.set("/once.sh", {200, "#!/bin/sh\necho once\n", {}});
+    server.set("/config", {200, "#cloud-config\nhostname: over-tls\n", {}});
+    const std::string raw = "#include-once " + server.url() + "/once.sh\n#include " + server.url() + "/config\n";
+    HttpFetcher fetcher(pki.ca_file());
+    MemoryIncludeOnceCache cache;
+    for (int boot = 1; boot <= 2; ++boot) {
+        auto d = decode(raw, {.fetcher = &fetcher, .once_cache = &cache});
+        REQUIRE(d);
+        REQUIRE(d->parts.size() == 2);
+        CHECK(d->parts[0].kind == PartKind::script);
+        CHECK(d->parts[0].body.reveal() == "#!/bin/sh\necho once\n");
+        CHECK(d->parts[1].kind == PartKind::cloud_config);
+        CHECK(d->parts[1].origin == server.url() + "/config");
+    }
+    // The include-once URL was fetched once; the plain include on each decode.
+    CHECK(server.requests() == std::vector<std::string>{"GET /once.sh", "GET /config", "GET /config"});
+}
+
+TEST_CASE("an #include whose https server the system does not trust fails decoding, naming it",
+          "[userdata][include][https]") {
+    test::TestPki pki;
+    test::LoopbackServer server(pki);
+    server.set("/config", {200, "#cloud-config\n", {}});
+    HttpFetcher fetcher;  // the system's CA store, as at boot
+    auto d = decode("#include " + server.url() + "/config?X-Amz-Signature=abc\n", {.fetcher = &fetcher});
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message == "user data: #include '" + server.url() +
+                                   "/config?...': TLS: certificate not trusted: unable to get local issuer certificate");
+    CHECK(server.requests().empty());
 }
 
 TEST_CASE("include-once content is cached 0600 under the root and read back", "[userdata][include]") {

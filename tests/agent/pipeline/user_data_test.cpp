@@ -1,0 +1,177 @@
+// User data through a whole `kindling run` against the fake IMDS: JSON patches
+// applied in part order (or not at all), parts named "user-data part N" in the
+// log, status.json and messages alike, and `kindling schema` reporting what the
+// boot reports for the same bytes.
+#include <catch2/catch.hpp>
+
+#include "agent/pipeline/status.hpp"
+#include "tests/support/boot_fixture.hpp"
+#include "tests/support/loopback_server.hpp"
+
+using namespace kindling;
+using kindling::test::BootFixture;
+using kindling::test::BootOptions;
+
+namespace {
+
+BootOptions boot_with(std::string user_data, std::string extra_config = "") {
+    BootOptions o;
+    o.user_data = std::move(user_data);
+    o.init_stage = "[set_hostname]";
+    o.final_stage = "[]";
+    o.extra_config = std::move(extra_config);
+    return o;
+}
+
+std::string multipart(const std::vector<std::pair<std::string, std::string>>& parts) {
+    std::string out = "Content-Type: multipart/mixed; boundary=\"B\"\nMIME-Version: 1.0\n\n";
+    for (const auto& [type, body] : parts) out += "--B\nContent-Type: " + type + "\n\n" + body + "\n";
+    return out + "--B--\n";
+}
+
+// The lines of `text` that contain `needle`.
+std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(start, end - start);
+        if (line.find(needle) != std::string::npos) out.push_back(line.substr(line.find(needle)));
+        start = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a #cloud-config-jsonp part patches the config merged before it, and later parts merge on top",
+          "[pipeline][integration][jsonp]") {
+    BootFixture boot(boot_with(multipart({
+        {"text/cloud-config", "#cloud-config\nhostname: one\nruncmd: [echo a]\n"},
+        {"text/x-shellscript",  // re-checked by content, as cloud-init does
+         "#cloud-config-jsonp\n[{\"op\": \"replace\", \"path\": \"/hostname\", \"value\": \"two\"},\n"
+         " {\"op\": \"add\", \"path\": \"/runcmd/-\", \"value\": \"echo b\"},\n"
+         " {\"op\": \"add\", \"path\": \"/final_message\", \"value\": \"yes\"}]"},
+        {"text/cloud-config", "#cloud-config\nmerge_how: dict(recurse_array)+list(append)\nruncmd: [echo c]\n"},
+    })));
+    auto r = boot.run();
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(boot.root.read("/etc/hostname") == "two\n");
+    // Stored for the final stage; the JSON string "yes" stays a string.
+    CHECK(boot.root.read("/var/lib/kindling/instances/i-1234567890abcdef0/cloud-config.yaml") ==
+          "hostname: two\nruncmd:\n  - echo a\n  - echo b\n  - echo c\nfinal_message: \"yes\"\n");
+    auto status = pipeline::from_json(boot.root.read("/run/kindling/status.json"));
+    REQUIRE(status);
+    std::vector<std::string> parts;
+    for (const pipeline::PartRecord& p : status->parts) parts.push_back(pipeline::describe_part(p));
+    const std::vector<std::string> expected{
+        "user-data part 1: text/cloud-config, 45 bytes -> cloud-config",
+        "user-data part 2: text/cloud-config-jsonp, 190 bytes -> applied to cloud-config",
+        "user-data part 3: text/cloud-config, 75 bytes -> cloud-config",
+    };
+    CHECK(parts == expected);
+    // The log names the parts the same way.
+    CHECK(lines_with(boot.root.read("/var/log/kindling.log"), "user-data part ") == expected);
+}
+
+TEST_CASE("a JSON patch that fails, or would leave invalid config, is skipped whole, naming part and operation",
+          "[pipeline][integration][jsonp]") {
+    const std::string user_data = multipart({
+        {"text/cloud-config", "#cloud-config\nruncmd: [echo a]\n"},
+        {"text/cloud-config-jsonp", "[{\"op\": \"add\", \"path\": \"/hostname\", \"value\": \"x\"},"
+                                    " {\"op\": \"remove\", \"path\": \"/nothing\"}]"},
+        {"text/cloud-config-jsonp", "[{\"op\": \"replace\", \"path\": \"/runcmd\", \"value\": 42}]"},
+        {"text/cloud-config-jsonp", "[{\"op\": \"add\", \"path\": \"/runcmd\", \"value\": [\"echo d\"]}"},
+    });
+    const std::vector<std::string> problems{
+        "user-data part 2: JSON patch operation 2 (remove '/nothing'): no key 'nothing' in the mapping at the top "
+        "level",
+        "user-data part 3: runcmd: expected a list of commands, got an integer (set by this JSON patch, which is not "
+        "applied)",
+        "user-data part 4: #cloud-config-jsonp: not valid JSON: unexpected end of text",
+    };
+    SECTION("warn policy: the rest applies, the boot is degraded") {
+        BootFixture boot(boot_with(user_data));
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == 2);
+        for (const std::string& p : problems) CHECK(lines_with(r.err, p) == std::vector<std::string>{p + ", skipped"});
+        CHECK(boot.root.read("/etc/hostname") == "ip-172-16-34-43\n");  // operation 1 was not applied either
+        CHECK(boot.root.read("/var/lib/kindling/instances/i-1234567890abcdef0/cloud-config.yaml") ==
+              "runcmd:\n  - echo a\n");
+    }
+    SECTION("strict policy: nothing runs") {
+        BootFixture boot(boot_with(user_data, "user_data: {policy: strict}\n"));
+        boot.root.write("/etc/hostname", "old-name\n");
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == 78);
+        for (const std::string& p : problems) CHECK(lines_with(r.err, p) == std::vector<std::string>{p});
+        CHECK(boot.root.read("/etc/hostname") == "old-name\n");
+    }
+}
+
+TEST_CASE("kindling schema and the boot agree on empty user data and on one that is only a BOM",
+          "[pipeline][integration][cli]") {
+    struct Case {
+        std::string bytes;
+        int boot_exit;
+        std::string status;
+        std::string schema_system;
+    };
+    const std::vector<Case> cases{
+        {"", 0, "status: done\n", "user-data: valid\n"},
+        {"\xEF\xBB\xBF", 2,
+         "status: degraded\ninit: warning: user data: removed a UTF-8 byte order mark at the start\n",
+         "warning: user data: removed a UTF-8 byte order mark at the start\nuser-data: valid (with warnings)\n"},
+    };
+    for (const Case& c : cases) {
+        INFO("user data of " << c.bytes.size() << " bytes");
+        BootFixture boot(boot_with(c.bytes));
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == c.boot_exit);
+        const std::string dir = boot.root.path().string();
+        CHECK(test::run_kindling({"status", "--root", dir}).out == c.status);
+        auto status = pipeline::from_json(boot.root.read("/run/kindling/status.json"));
+        REQUIRE(status);
+        CHECK(status->parts.empty());
+
+        // The stored user data, named as the boot names it: the same messages.
+        auto system = test::run_kindling({"schema", "--system", "--root", dir});
+        CHECK(system.exit_code == 0);
+        CHECK(system.out == c.schema_system);
+
+        // A file: the same messages, under the file's name.
+        const std::string file = boot.root.host("/tmp/ud").string();
+        boot.root.write("/tmp/ud", c.bytes);
+        auto offline = test::run_kindling({"schema", file});
+        CHECK(offline.exit_code == 0);
+        std::string expected = c.schema_system;
+        for (std::size_t at; (at = expected.find("user data")) != std::string::npos;) expected.replace(at, 9, file);
+        for (std::size_t at; (at = expected.find("user-data")) != std::string::npos;) expected.replace(at, 9, file);
+        CHECK(offline.out == expected);
+
+        // Each message once, never with its prefix doubled.
+        const std::string log = boot.root.read("/var/log/kindling.log");
+        CHECK(log.find("user data: user data") == std::string::npos);
+        CHECK(test::count_of(log, "removed a UTF-8 byte order mark") == (c.bytes.empty() ? 0u : 1u));
+    }
+}
+
+TEST_CASE("at boot an #include over https is verified against the system's CAs", "[pipeline][integration][https]") {
+    test::TestPki pki;  // a CA no system trusts
+    test::LoopbackServer server(pki);
+    server.set("/ud", {200, "#cloud-config\nhostname: from-include\n", {}});
+    BootFixture boot(boot_with("#include " + server.url() + "/ud\n"));
+    auto r = boot.run();
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    const std::string problem = "user data: #include '" + server.url() +
+                                "/ud': TLS: certificate not trusted: unable to get local issuer certificate";
+    CHECK(lines_with(r.err, "user data: #include") == std::vector<std::string>{problem});
+    CHECK(server.requests().empty());
+    CHECK(boot.root.read("/etc/hostname") == "ip-172-16-34-43\n");
+}
