@@ -94,23 +94,29 @@ std::optional<config::AgentConfig> load_config(const Invocation& inv, system::Ro
             log().error("config: " + main_text.error().message);
             return std::nullopt;
         }
+        // The drop-ins apply on top of kindling.yaml, or of the built-in
+        // default when an image ships only drop-ins.
         if (*main_text) {
             texts.emplace_back(k_config_path, **main_text);
-            auto dropins = root.list_dir(std::string(k_config_path) + ".d");
-            if (dropins) {
-                for (const std::string& name : *dropins) {
-                    if (name.size() <= 5 || name.substr(name.size() - 5) != ".yaml") continue;
-                    std::string path = std::string(k_config_path) + ".d/" + name;
-                    auto text = root.read_file(path);
-                    if (!text) {
-                        log().error("config: " + text.error().message);
-                        return std::nullopt;
-                    }
-                    if (*text) texts.emplace_back(path, **text);
-                }
-            }
         } else {
             texts.emplace_back("built-in default kindling.yaml", k_default_config);
+        }
+        auto dropins = root.list_dir(std::string(k_config_path) + ".d");
+        if (!dropins) {
+            log().error("config: " + dropins.error().message);
+            return std::nullopt;
+        }
+        {
+            for (const std::string& name : *dropins) {
+                if (name.size() <= 5 || name.substr(name.size() - 5) != ".yaml") continue;
+                std::string path = std::string(k_config_path) + ".d/" + name;
+                auto text = root.read_file(path);
+                if (!text) {
+                    log().error("config: " + text.error().message);
+                    return std::nullopt;
+                }
+                if (*text) texts.emplace_back(path, **text);
+            }
         }
         cfg = config::load_agent_config_texts(texts, report);
     }

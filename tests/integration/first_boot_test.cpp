@@ -314,3 +314,47 @@ TEST_CASE("a warning about the user data is reported once, at its line, not agai
     CHECK(count(status, "user-data part 1, line 6, column 15: users[1]." + unsupported) == 1);
     CHECK(count(r.err, unsupported) == 1);
 }
+
+TEST_CASE("without kindling.yaml the drop-ins still apply, on top of the built-in default",
+          "[integration][first_boot]") {
+    ScratchRoot root = ScratchRoot::with_usr();
+    fake_imds::Server imds(fake_options("#cloud-config\nssh_genkeytypes: [ed25519]\n"));
+    imds.start();
+    SECTION("a valid drop-in changes the default user") {
+        root.write("/etc/kindling/kindling.yaml.d/50-image.yaml", "default_user: {name: admin, groups: [adm]}\n", 0644);
+        auto r = test::run_kindling({"run", "--root", root.path().string(), "--imds-endpoint", imds.url()});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK(count(root.read("/etc/passwd"), "\nadmin:") == 1);
+        CHECK(count(root.read("/etc/passwd"), "ec2-user") == 0);
+        CHECK(count(root.read("/home/admin/.ssh/authorized_keys"), k_metadata_key_blob) == 1);
+    }
+    SECTION("an invalid drop-in stops the boot with its file and line") {
+        root.write("/etc/kindling/kindling.yaml.d/50-image.yaml", "\nbogus: 1\n", 0644);
+        auto r = test::run_kindling({"run", "--root", root.path().string(), "--imds-endpoint", imds.url()});
+        CHECK(r.exit_code == 78);
+        CHECK(count(r.err, "/etc/kindling/kindling.yaml.d/50-image.yaml, line 2, column 1: bogus: unknown key") == 1);
+        CHECK(imds.requests().empty());
+        CHECK_FALSE(root.exists("/var/lib/kindling"));
+    }
+}
+
+TEST_CASE("final run on its own reads quoted values back as strings (permissions '644', '4755')",
+          "[integration][first_boot]") {
+    ScratchRoot root = ScratchRoot::with_usr();
+    fake_imds::Server imds(fake_options("#cloud-config\nssh_genkeytypes: [ed25519]\nwrite_files:\n"
+                                        "- {path: /etc/d1, content: a, permissions: '644', defer: true}\n"
+                                        "- {path: /opt/bin/d2, content: b, permissions: '4755', defer: true}\n"
+                                        "- {path: /etc/d3, content: 'yes', defer: true}\n"));
+    imds.start();
+    // The built-in default pipeline: write_files_deferred runs in final.
+    auto init = test::run_kindling({"init", "--root", root.path().string(), "--imds-endpoint", imds.url()});
+    INFO(init.err);
+    REQUIRE(init.exit_code == 0);
+    auto final_run = test::run_kindling({"final", "--root", root.path().string()});
+    INFO(final_run.err);
+    REQUIRE(final_run.exit_code == 0);
+    CHECK((stat_of(root, "/etc/d1").st_mode & 07777) == 0644);
+    CHECK((stat_of(root, "/opt/bin/d2").st_mode & 07777) == 04755);
+    CHECK(root.read("/etc/d3") == "yes");
+}
