@@ -209,22 +209,28 @@ struct Session::Impl {
         for (std::size_t i = 0; i < endpoints.size(); ++i) {
             if (i != current) order.push_back(i);
         }
+        // When every endpoint fails to connect, the error names each one's
+        // failure: on an instance without IPv6, the IPv4 cause must not hide
+        // behind the IPv6 endpoint's "network is unreachable".
         Outcome last{Outcome::fatal, {}, {}, {}};
+        std::string errors;
         for (auto index : order) {
             if (!endpoints[index].connection) {
                 last = Outcome{Outcome::fatal, {}, endpoints[index].url_error, {}};
-                continue;
-            }
-            bool connection_failed = false;
-            last = attempt_on(index, path, connection_failed);
-            if (!connection_failed) {
-                if (last.kind == Outcome::done) {
-                    current = index;
-                    stats.endpoint = endpoints[index].url;
+            } else {
+                bool connection_failed = false;
+                last = attempt_on(index, path, connection_failed);
+                if (!connection_failed) {
+                    if (last.kind == Outcome::done) {
+                        current = index;
+                        stats.endpoint = endpoints[index].url;
+                    }
+                    return last;
                 }
-                return last;
             }
+            errors += (errors.empty() ? "" : "; ") + last.error;
         }
+        last.error = std::move(errors);
         return last;
     }
 

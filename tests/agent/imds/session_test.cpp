@@ -423,3 +423,19 @@ TEST_CASE("the token and the user data never reach the log, even at debug level"
         CHECK(line.find(data_marker) == std::string::npos);
     }
 }
+
+TEST_CASE("when every endpoint fails, the error names each endpoint's own failure", "[imds][reliability]") {
+    FakeImds imds;
+    imds.set_truncate(true);
+    const std::string dead = dead_endpoint();
+    SkipClock clock;
+    Settings s = settings_for(imds.url(), Millis(1000));
+    s.endpoints = {imds.url(), dead};  // as IPv4 then IPv6
+    Session session(s, clock, fixed_jitter(0.0));
+    auto r = session.get("/latest/meta-data/instance-id");
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message,
+               Catch::Matches("GET /latest/meta-data/instance-id: " + imds.url() +
+                              ": token PUT: truncated body \\(.*\\); " + dead +
+                              ": token PUT: connection refused \\([0-9]+ tries, deadline of 1000 ms reached\\)"));
+}
