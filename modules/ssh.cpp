@@ -289,7 +289,11 @@ std::vector<std::string> generate_host_keys(pipeline::ModuleContext& ctx, const 
         system::ChildResult r = run_keygen(ctx, {"ssh-keygen", "-t", type, "-N", "", "-f", path}, output);
         if (!r.ok()) {
             std::string detail = r.describe();
-            if (!r.output.empty()) detail += ": " + r.output.substr(0, r.output.find('\n'));
+            if (!r.output.empty()) {
+                detail += ": " + r.output.substr(0, r.output.find('\n'));
+            } else if (output == system::Output::output_log) {
+                detail += " (its output is in " + ctx.paths.output_log + ")";
+            }
             throw ModuleFailed("ssh-keygen -t " + type + ": " + detail);
         }
         or_fail(ctx.root.set_mode(path, private_key_mode(ctx)));

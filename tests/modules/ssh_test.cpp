@@ -239,6 +239,15 @@ TEST_CASE("a failing ssh-keygen fails the module with its status", "[module][ssh
     CHECK_THROWS_WITH(h.run(), "ssh-keygen -t ed25519: exit status 1: unknown key type ed25519");
 }
 
+TEST_CASE("a failing ssh-keygen whose output went to the output log says where to look", "[module][ssh]") {
+    ModuleHarness h(spec());
+    add_default_user(h.scratch);
+    h.recorder.push_exit(1, "");
+    h.parse_clean("ssh_genkeytypes: [ed25519]\n");
+    CHECK_THROWS_WITH(h.run(), "ssh-keygen -t ed25519: exit status 1 (its output is in /var/log/kindling-output.log)");
+    CHECK(h.recorder.calls()[0].cmd.output == system::Output::output_log);
+}
+
 TEST_CASE("ssh_pwauth edits sshd_config in place when it has no drop-in Include", "[module][ssh]") {
     ModuleHarness h(spec());
     add_default_user(h.scratch);
