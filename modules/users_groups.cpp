@@ -29,6 +29,7 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include "agent/core/error.hpp"
@@ -84,9 +85,17 @@ void run_command(pipeline::ModuleContext& ctx, system::Command cmd, std::string_
     if (!result) throw ModuleFailed(cmd.label + ": " + result.error().message);
     if (result->ok()) return;
     std::string why = result->describe();
-    std::string out = blank_out(result->output, secret);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) out.pop_back();
-    if (auto nl = out.rfind('\n'); nl != std::string::npos) out.erase(0, nl + 1);
+    // The last line that names an error, else the last that says anything:
+    // visudo prints "FILE:LINE:COL: syntax error", then the rule and a caret
+    // line ("    ^~~~") under it.
+    std::istringstream lines(blank_out(result->output, secret));
+    std::string out, error_line;
+    for (std::string line; std::getline(lines, line);) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (std::any_of(line.begin(), line.end(), [](unsigned char c) { return std::isalnum(c); })) out = line;
+        if (line.find("error") != std::string::npos) error_line = line;
+    }
+    if (!error_line.empty()) out = error_line;
     if (!out.empty()) why += ": " + out.substr(0, 300);
     throw ModuleFailed(cmd.label + ": " + why);
 }

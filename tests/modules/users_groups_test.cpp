@@ -215,7 +215,10 @@ TEST_CASE("sudo rules that visudo rejects fail the module and leave no drop-in",
     scratch.write("/etc/sudoers", "@includedir /etc/sudoers.d\n", 0440);
     RecordingRunner runner;
     runner.set_handler(failing_program(fake_account_tools(scratch), "visudo",
-                                       "/etc/sudoers.d/.90-kindling-users.check:3:10: syntax error\n"));
+                                       // sudo 1.9's visudo: the error, the rule, a caret line under it.
+                                       "/etc/sudoers.d/.90-kindling-users.check:3:10: syntax error\n"
+                                       "bob ALL=(ALL NOPASSWD:ALL\n"
+                                       "             ^~~~~~~~\n"));
     Harness h(scratch, runner);
     auto out = h.run("users:\n- name: bob\n  sudo: 'ALL=(ALL NOPASSWD:ALL'\n");
     CHECK(out.error == "visudo -c: exit status 1: /etc/sudoers.d/.90-kindling-users.check:3:10: syntax error");
