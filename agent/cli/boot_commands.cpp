@@ -158,7 +158,8 @@ ExitCode schema_command(const Invocation& inv) {
         std::string path = paths.state_dir + "/instances/" + *id + "/user-data.raw";
         auto text = root.read_file(path);
         if (!text || !*text) {
-            std::cerr << "kindling schema: " << path << ": " << (text ? "no user data stored" : text.error().message) << "\n";
+            // A read error names the path itself.
+            std::cerr << "kindling schema: " << (text ? path + ": no user data stored" : text.error().message) << "\n";
             return text ? ExitCode::ok : ExitCode::internal;
         }
         // Named as the boot names it, so the messages are the boot's own.
