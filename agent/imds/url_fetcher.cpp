@@ -16,11 +16,12 @@ bool is_redirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-// A URL for a message: without its query and fragment, which may carry a
-// signature (a presigned S3 URL redirecting to another).
-std::string shown(const std::string& url) {
+}  // namespace
+
+std::string shown_url(const std::string& url) {
     try {
         Poco::URI uri(url);
+        uri.setUserInfo("");
         uri.setQuery("");
         uri.setFragment("");
         return uri.toString();
@@ -28,6 +29,8 @@ std::string shown(const std::string& url) {
         return "(unparsable URL)";
     }
 }
+
+namespace {
 
 struct TryFailure {
     std::string message;
@@ -39,7 +42,7 @@ std::expected<std::string, TryFailure> fetch_once(const std::string& url, core::
                                                   const detail::TlsSettings& tls) {
     std::string current = url;
     for (int redirects = 0;; ++redirects) {
-        const std::string via = current == url ? "" : "redirected to '" + shown(current) + "': ";
+        const std::string via = current == url ? "" : "redirected to '" + shown_url(current) + "': ";
         auto parsed = detail::parse_web_url(current);
         if (!parsed) return std::unexpected(TryFailure{via + parsed.error()});
         detail::Connection connection = parsed->https ? detail::Connection(parsed->host, parsed->port, tls)
@@ -64,7 +67,7 @@ std::expected<std::string, TryFailure> fetch_once(const std::string& url, core::
                 return std::unexpected(TryFailure{via + "a redirect to an unparsable URL: " + e.message()});
             }
             if (parsed->https && Poco::URI(next).getScheme() == "http") {
-                return std::unexpected(TryFailure{"redirected from https:// to '" + shown(next) +
+                return std::unexpected(TryFailure{"redirected from https:// to '" + shown_url(next) +
                                                   "'; refused: plain http could be changed on its way"});
             }
             current = std::move(next);
@@ -79,7 +82,7 @@ std::expected<std::string, TryFailure> fetch_once(const std::string& url, core::
 
 Result<std::string> fetch_url(const std::string& url, core::Millis timeout, int retries,
                               const detail::TlsSettings& tls) {
-    const std::string place = "'" + url + "'";
+    const std::string place = "'" + shown_url(url) + "'";
     std::string last_error;
     for (int tries = 1; tries <= retries + 1; ++tries) {
         auto body = fetch_once(url, timeout, tls);

@@ -20,7 +20,13 @@ namespace kindling::imds {
 // At most this many redirects are followed for one fetch.
 inline constexpr int k_max_redirects = 5;
 
-// GET `url`; errors read "'URL': 404 Not Found" or "'URL': connection refused (3 tries)".
+// `url` as messages show it: without user info, query and fragment, which may
+// carry credentials (a presigned S3 URL's signature). "(unparsable URL)" if
+// it cannot be parsed.
+[[nodiscard]] std::string shown_url(const std::string& url);
+
+// GET `url`; errors read "'URL': 404 Not Found" or "'URL': connection refused
+// (3 tries)", the URL as shown_url() gives it.
 // `retries` is the number of extra tries after the first (0: try once). `tls`
 // is the test seam for https: the agent always passes the default (the
 // system's CA store).

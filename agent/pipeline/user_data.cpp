@@ -45,7 +45,7 @@ public:
         auto body = imds::fetch_url(url);
         if (!body) {
             std::string message = body.error().message;
-            const std::string quoted = "'" + url + "': ";
+            const std::string quoted = "'" + imds::shown_url(url) + "': ";
             if (message.rfind(quoted, 0) == 0) message.erase(0, quoted.size());
             return fail(message);
         }

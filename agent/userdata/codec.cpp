@@ -5,6 +5,7 @@
 #include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>
 
+#include <algorithm>
 #include <array>
 #include <sstream>
 
@@ -158,6 +159,14 @@ std::string describe_bytes(std::string_view data) {
 std::string redact_url(std::string_view url) {
     const auto cut = url.find_first_of("?#");
     std::string out(url.substr(0, cut));
+    // "scheme://user:password@host/..." -> "scheme://host/...".
+    if (const auto scheme = out.find("://"); scheme != std::string::npos) {
+        const auto host = scheme + 3;
+        const auto authority_end = std::min(out.find('/', host), out.size());
+        if (const auto at = out.rfind('@', authority_end); at != std::string::npos && at >= host) {
+            out.erase(host, at + 1 - host);
+        }
+    }
     if (cut != std::string_view::npos) {
         out += "?...";
     }

@@ -38,7 +38,8 @@ std::string ascii_lower(std::string_view data);
 // "text (N bytes)": what a warning may say about bytes it did not understand.
 std::string describe_bytes(std::string_view data);
 
-// `url` without its query and fragment (presigned URLs carry credentials there).
+// `url` without its user info, query and fragment (credentials travel there:
+// "http://user:password@host/", presigned URLs' "?X-Amz-Signature=...").
 std::string redact_url(std::string_view url);
 
 }  // namespace kindling::userdata

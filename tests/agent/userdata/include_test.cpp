@@ -27,7 +27,7 @@ public:
     Result<std::string> fetch(const std::string& url) override {
         auto body = imds::fetch_url(url, core::Millis(2000), 0, m_tls);
         if (!body) {
-            const std::string prefix = "'" + url + "': ";
+            const std::string prefix = "'" + imds::shown_url(url) + "': ";
             std::string message = body.error().message;
             if (message.starts_with(prefix)) {
                 message.erase(0, prefix.size());
@@ -122,4 +122,15 @@ TEST_CASE("include-once content is cached 0600 under the root and read back", "[
     auto loaded = cache.load(url);
     REQUIRE(loaded);
     CHECK(loaded->value() == "#!/bin/sh\necho once\n");
+}
+
+TEST_CASE("an #include URL's user info and query never appear in a message", "[userdata][include][reliability]") {
+    test::FakeImds imds({.allow_imdsv1 = true});
+    HttpFetcher fetcher;
+    const std::string host = imds.url().substr(std::string("http://").size());
+    auto d = decode("#include\nhttp://alice:PASSWORDX@" + host + "/404?sig=SECRETQ\n", {.fetcher = &fetcher});
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message ==
+          "user data: #include 'http://" + host + "/404?...': credentials in the URL are not supported");
+    CHECK(imds.request_lines().empty());
 }
