@@ -22,7 +22,7 @@ enum class ExitCode : int {
     internal = 70,     // state could not be read or written (EX_SOFTWARE)
     busy = 75,         // another kindling holds the lock (EX_TEMPFAIL)
     permission = 77,   // root only: user data asked for by another user (EX_NOPERM)
-    config = 78,       // kindling.yaml is invalid: nothing ran (EX_CONFIG)
+    config = 78,       // kindling.yaml is invalid, or user data was rejected (policy strict): nothing ran (EX_CONFIG)
 };
 
 inline int to_int(ExitCode c) { return static_cast<int>(c); }
@@ -44,7 +44,7 @@ inline constexpr std::array<ExitCodeDoc, 11> k_exit_codes{{
     {ExitCode::internal, "state could not be read or written"},
     {ExitCode::busy, "another kindling holds the lock"},
     {ExitCode::permission, "user data is readable by root only (query)"},
-    {ExitCode::config, "kindling.yaml is invalid: nothing ran"},
+    {ExitCode::config, "kindling.yaml is invalid, or user data was rejected (policy strict): nothing ran"},
 }};
 
 }  // namespace kindling::cli
