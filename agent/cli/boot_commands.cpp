@@ -2,6 +2,8 @@
 
 #include <Poco/Logger.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -165,17 +167,22 @@ ExitCode schema_command(const Invocation& inv) {
         // Named as the boot names it, so the messages are the boot's own.
         inputs.push_back({"user-data", "user data", "user-data part ", **text});
     }
+    // A file that cannot be read is reported and the others still checked.
+    std::size_t unreadable = 0;
     for (const std::string& file : inv.operands) {
+        errno = 0;
         std::ifstream in(file, std::ios::binary);
-        if (!in) {
-            std::cerr << "kindling schema: cannot read '" << file << "'\n";
-            return ExitCode::usage;
+        if (!in || std::filesystem::is_directory(file)) {
+            const int why = errno != 0 ? errno : EISDIR;
+            std::cerr << "kindling schema: cannot read '" << file << "': " << std::strerror(why) << "\n";
+            ++unreadable;
+            continue;
         }
         std::ostringstream text;
         text << in.rdbuf();
         inputs.push_back({file, file, file + " part ", text.str()});
     }
-    if (inputs.empty()) {
+    if (inputs.empty() && unreadable == 0) {
         std::cerr << "kindling schema: give one or more FILEs, or --system\n";
         return ExitCode::usage;
     }
@@ -193,7 +200,8 @@ ExitCode schema_command(const Invocation& inv) {
         std::cout << errors << " error" << (errors == 1 ? "" : "s") << ", " << warnings << " warning"
                   << (warnings == 1 ? "" : "s") << "\n";
     }
-    return errors > 0 ? ExitCode::data_error : ExitCode::ok;
+    if (errors > 0) return ExitCode::data_error;
+    return unreadable > 0 ? ExitCode::no_input : ExitCode::ok;
 }
 
 }  // namespace kindling::cli

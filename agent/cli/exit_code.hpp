@@ -39,7 +39,7 @@ inline constexpr std::array<ExitCodeDoc, 11> k_exit_codes{{
     {ExitCode::degraded, "user-data problems were skipped (user_data.policy warn); the rest applied"},
     {ExitCode::usage, "bad command line"},
     {ExitCode::data_error, "invalid user data (schema)"},
-    {ExitCode::no_input, "nothing recorded yet: no status.json or instance data (query, analyze, single, schema --system)"},
+    {ExitCode::no_input, "nothing recorded yet: no status.json or instance data (query, analyze, single, schema --system), or a FILE given to schema cannot be read"},
     {ExitCode::unavailable, "IMDS could not be reached within the deadline"},
     {ExitCode::internal, "state could not be read or written"},
     {ExitCode::busy, "another kindling holds the lock"},

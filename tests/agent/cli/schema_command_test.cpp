@@ -65,3 +65,14 @@ TEST_CASE("kindling schema applies #cloud-config-jsonp parts in order, as the bo
                    "mapping at the top level\n"
                    "1 error, 1 warning\n");
 }
+
+TEST_CASE("kindling schema names a file it cannot read, checks the others, and exits 66", "[cli][integration]") {
+    test::ScratchRoot scratch;
+    const std::string good = scratch.host("/tmp/ok.yaml").string();
+    std::ofstream(good) << "#cloud-config\nhostname: web-01\n";
+    const std::string missing = scratch.host("/tmp/missing.yaml").string();
+    auto r = test::run_kindling({"schema", missing, good});
+    CHECK(r.exit_code == 66);
+    CHECK(r.err == "kindling schema: cannot read '" + missing + "': No such file or directory\n");
+    CHECK(r.out == good + ": valid\n");
+}
