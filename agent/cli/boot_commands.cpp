@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "agent/cli/default_config.hpp"
@@ -139,6 +140,7 @@ ExitCode schema_command(const Invocation& inv) {
         std::string doc_name;     // what messages call the whole input
         std::string part_prefix;  // "FILE part "
         std::string bytes;
+        std::optional<int> launch_index;  // --system: this instance's, so parts are the boot's
     };
     std::vector<Input> inputs;
     if (inv.has("--system")) {
@@ -164,8 +166,14 @@ ExitCode schema_command(const Invocation& inv) {
             std::cerr << "kindling schema: " << (text ? path + ": no user data stored" : text.error().message) << "\n";
             return text ? ExitCode::ok : ExitCode::internal;
         }
-        // Named as the boot names it, so the messages are the boot's own.
-        inputs.push_back({"user-data", "user data", "user-data part ", **text});
+        // Named and filtered by launch index as the boot does, so the parts
+        // and messages are the boot's own.
+        std::optional<int> launch_index;
+        if (auto info_text = root.read_file(paths.state_dir + "/instances/" + *id + "/instance-info.json");
+            info_text && *info_text) {
+            if (auto info = pipeline::instance_info_from_json(**info_text)) launch_index = pipeline::launch_index_of(*info);
+        }
+        inputs.push_back({"user-data", "user data", "user-data part ", **text, launch_index});
     }
     // A file that cannot be read is reported and the others still checked.
     std::size_t unreadable = 0;
@@ -180,15 +188,16 @@ ExitCode schema_command(const Invocation& inv) {
         }
         std::ostringstream text;
         text << in.rdbuf();
-        inputs.push_back({file, file, file + " part ", text.str()});
+        inputs.push_back({file, file, file + " part ", text.str(), std::nullopt});
     }
     if (inputs.empty() && unreadable == 0) {
         std::cerr << "kindling schema: give one or more FILEs, or --system\n";
         return ExitCode::usage;
     }
     std::size_t errors = 0, warnings = 0;
-    for (const auto& [name, doc_name, part_prefix, bytes] : inputs) {
-        config::Report report = pipeline::validate_user_data(bytes, doc_name, part_prefix, modules::builtin_registry());
+    for (const auto& [name, doc_name, part_prefix, bytes, launch_index] : inputs) {
+        config::Report report =
+            pipeline::validate_user_data(bytes, doc_name, part_prefix, modules::builtin_registry(), launch_index);
         for (const config::Entry& e : report.entries()) {
             std::cout << (e.severity == config::Severity::error ? "error: " : "warning: ") << e.format() << "\n";
         }

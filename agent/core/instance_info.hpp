@@ -17,6 +17,7 @@ struct InstanceInfo {
     std::string availability_zone;  // placement/availability-zone
     std::string instance_type;
     std::string ami_id;
+    std::string launch_index;  // meta-data/ami-launch-index: "0" for the first instance of a launch
     std::vector<std::string> public_keys;  // public-keys/N/openssh-key, in index order
     // Every metadata leaf that was fetched, path under meta-data/ -> value; for
     // `kindling query` and instance-data.json. Sensitive paths (iam/security-credentials)

@@ -89,6 +89,7 @@ Result<InstanceInfo> fetch_instance_info(Session& session, Crawl crawl) {
         {"placement/availability-zone", &info.availability_zone},
         {"instance-type", &info.instance_type},
         {"ami-id", &info.ami_id},
+        {"ami-launch-index", &info.launch_index},
     };
     for (const auto& [relative, field] : fields) {
         if (auto read = read_into(session, info, relative, *field); !read) return std::unexpected(read.error());

@@ -4,8 +4,9 @@
 // Request budget (benchmarked; cloud-init makes 78 requests for a first boot):
 // Crawl::needed reads only the leaves InstanceInfo names -- instance-id, the two
 // hostnames, local-ipv4, placement/region and availability-zone, instance-type,
-// ami-id, the public-keys/ listing and one request per key -- so a boot costs
-// 1 PUT + 9 + keys + 1 user-data GET. Crawl::full walks the whole meta-data tree
+// ami-id, ami-launch-index (user data's Launch-Index filter), the public-keys/
+// listing and one request per key -- so a boot costs 1 PUT + 10 + keys + 1
+// user-data GET. Crawl::full walks the whole meta-data tree
 // for `kindling query` and instance-data.json, bounded by the limits in limits.hpp.
 #pragma once
 
@@ -21,8 +22,8 @@ namespace kindling::imds {
 
 enum class Crawl { needed, full };
 
-// Fetches instance-id (required), hostnames, placement, instance type, AMI and
-// public keys; InstanceInfo::tree gets every leaf read (path under meta-data/).
+// Fetches instance-id (required), hostnames, placement, instance type, AMI,
+// launch index and public keys; InstanceInfo::tree gets every leaf read (path under meta-data/).
 // Other values missing (404) stay empty; region falls back to the zone minus its
 // letter. Crawl::full also reads the rest of the tree, never iam/security-credentials.
 [[nodiscard]] Result<InstanceInfo> fetch_instance_info(Session& session, Crawl crawl = Crawl::needed);

@@ -115,6 +115,8 @@ Result<InstanceInfo> instance_info_from_json(const std::string& text) {
         if (auto tree = o->getObject("meta_data")) {
             for (const auto& [k, v] : *tree) info.tree[k] = v.toString();
         }
+        // Kept in meta_data only (instance-data.json has no key of its own for it).
+        if (auto it = info.tree.find("ami-launch-index"); it != info.tree.end()) info.launch_index = trimmed(it->second);
         return info;
     } catch (const Poco::Exception& e) {
         return fail("instance data: " + e.displayText());

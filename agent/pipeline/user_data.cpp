@@ -1,11 +1,16 @@
 #include "agent/pipeline/user_data.hpp"
 
 #include <Poco/Logger.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "agent/config/agent_config.hpp"
+#include "agent/core/limits.hpp"
 #include "agent/imds/url_fetcher.hpp"
 #include "agent/pipeline/validate.hpp"
 #include "agent/userdata/decode.hpp"
@@ -61,17 +66,76 @@ std::set<std::tuple<config::Severity, std::string, std::string>> entry_keys(cons
     return keys;
 }
 
+// Where a second YAML document starts in `text` (its "---" line), if there is
+// one. cloud-init loads a cloud-config part with PyYAML's safe_load, which
+// rejects such a stream ("expected a single document in the stream");
+// yaml-cpp's Load would silently read the first document only. The parse stops
+// at the second document's start, so nothing of it is built.
+std::optional<YAML::Mark> second_document(const std::string& text) {
+    struct Found {
+        YAML::Mark mark;
+    };
+    class Handler final : public YAML::EventHandler {
+    public:
+        void OnDocumentStart(const YAML::Mark& mark) override {
+            if (++m_documents == 2) throw Found{mark};
+        }
+        void OnDocumentEnd() override {}
+        void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+        void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+        void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+        void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+        void OnSequenceEnd() override {}
+        void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+        void OnMapEnd() override {}
+
+    private:
+        int m_documents = 0;
+    };
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    Handler handler;
+    try {
+        while (parser.HandleNextDocument(handler)) {
+        }
+    } catch (const Found& found) {
+        return found.mark;
+    } catch (const YAML::Exception& e) {
+        return e.mark;  // something after the first document (which parsed) that is not YAML
+    }
+    return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<int> launch_index_of(const InstanceInfo& instance) {
+    const std::string& text = instance.launch_index;
+    int value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
 
 BuiltCloudConfig build_cloud_config(const std::vector<userdata::Part>& parts, const Registry& registry,
                                     config::Report& report) {
     BuiltCloudConfig out;
     YAML::Node merged(YAML::NodeType::Map);
+    // Nodes of the merged config, aliases expanded: at most the sum of the
+    // merged parts' counts (merging never makes more nodes than its inputs
+    // have), so a part that would take the sum past limits::k_yaml_nodes is
+    // refused before merging copies it; each part on its own is within it.
+    std::size_t merged_nodes = 1;
     for (const userdata::Part& part : parts) {
         if (part.kind == userdata::PartKind::cloud_config) {
             auto doc = config::parse_yaml(part.body.reveal(), part.source, report);
             if (!doc) {
                 out.destinations[part.number] = "rejected (invalid YAML)";
+                continue;
+            }
+            if (auto second = second_document(part.body.reveal())) {
+                report.error({part.source, second->line + 1, second->column + 1, ""},
+                             "invalid YAML: expected a single document in the stream, but found another document");
+                out.destinations[part.number] = "rejected (more than one YAML document)";
                 continue;
             }
             std::set<std::string> bad = validate_document(registry, *doc, report);
@@ -81,11 +145,23 @@ BuiltCloudConfig build_cloud_config(const std::vector<userdata::Part>& parts, co
             }
             std::vector<std::string> drop(bad.begin(), bad.end());
             const config::Node kept = drop.empty() ? *doc : config::without_keys(*doc, drop);
+            // Within the limit: parse_yaml refuses a part past it.
+            const std::size_t nodes = userdata::check_yaml_limits(kept.yaml()).value_or(limits::k_yaml_nodes);
+            if (merged_nodes + nodes > limits::k_yaml_nodes) {
+                report.error({part.source, 0, 0, ""},
+                             "merged cloud-config too large: with this part's " + std::to_string(nodes) +
+                                 " nodes it would have more than " + std::to_string(limits::k_yaml_nodes) +
+                                 " nodes with aliases expanded (" + std::to_string(merged_nodes) +
+                                 " from the parts before)");
+                out.destinations[part.number] = "rejected (merged cloud-config too large)";
+                continue;
+            }
             if (auto problem = userdata::merge_document(merged, {part.source, kept.yaml(), part.merge_how})) {
                 report.warning({part.source, 0, 0, ""}, *problem);
                 out.destinations[part.number] = "not merged";
             } else {
                 out.destinations[part.number] = "cloud-config";
+                merged_nodes += nodes;
             }
         } else if (part.kind == userdata::PartKind::cloud_config_jsonp) {
             // cloud-init applies the patch to the config merged so far, in part
@@ -119,6 +195,8 @@ BuiltCloudConfig build_cloud_config(const std::vector<userdata::Part>& parts, co
             }
             if (errors) continue;
             merged.reset(*patched);  // reset, not =: yaml-cpp's = would rewrite the node merged refers to
+            // The patch kept the config within the limit (apply_json_patch counts it).
+            merged_nodes = userdata::check_yaml_limits(merged).value_or(limits::k_yaml_nodes);
             out.destinations[part.number] = "applied to cloud-config";
         }
     }
@@ -150,7 +228,8 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
     if (present) {
         ImdsIncludeFetcher fetcher;
         userdata::RootIncludeOnceCache cache(root, paths.instance_dir + "/urlcache");
-        auto decoded = userdata::decode(raw, {&fetcher, &cache, std::nullopt});
+        // Parts for another launch index (Launch-Index) are skipped, as in cloud-init.
+        auto decoded = userdata::decode(raw, {&fetcher, &cache, launch_index_of(instance)});
         if (!decoded) {
             note_error(decoded.error().message);  // names "user data" or the part itself
         } else {
@@ -167,8 +246,9 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
     // name the part) and apply the JSON patches, in part order.
     BuiltCloudConfig built = build_cloud_config(parts, registry, report);
 
-    // 5. Route the other parts: scripts to their directories, boothooks run now.
+    // 5. Route the other parts: scripts and boothooks to their directories.
     std::set<std::string> taken;
+    std::vector<std::pair<const userdata::Part*, std::string>> boothooks;  // saved, to run once allowed
     for (std::size_t i = 0; i < parts.size(); ++i) {
         const userdata::Part& part = parts[i];
         PartRecord rec{part.number, part.name_given ? part.name : "", part.content_type, part.body.size(), ""};
@@ -207,25 +287,14 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
             } else {
                 rec.destination = path;
             }
-            // Boothooks run now, early in init, on every boot.
-            if (w && part.kind == userdata::PartKind::boothook) {
-                system::Command cmd{{path}, {{"INSTANCE_ID", instance.instance_id}}, std::nullopt,
-                                    child_timeout, system::Output::output_log, "boothook " + part.name};
-                auto ran = root.run(cmd);
-                if (!ran) {
-                    note_error(part.source + ": boothook: " + ran.error().message);
-                } else if (!ran->ok()) {
-                    note_error(part.source + ": boothook: " + ran->describe());
-                } else {
-                    log().information(part.source + ": boothook ran");
-                }
-            }
+            if (w && part.kind == userdata::PartKind::boothook) boothooks.emplace_back(&part, path);
         }
         log().information(describe_part(rec));
         out.parts.push_back(std::move(rec));
     }
 
-    // 6. Every problem found while merging, with the policy's consequence.
+    // 6. Every problem found while merging, with the policy's consequence:
+    // under strict, user data with errors runs nothing, not even its boothooks.
     for (const config::Entry& e : report.entries()) {
         if (e.severity == config::Severity::error) {
             out.errors.push_back(e.format() + (policy == config::UserDataPolicy::warn ? ", skipped" : ""));
@@ -233,6 +302,25 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
         } else {
             out.warnings.push_back(e.format());
             log().warning(e.format());
+        }
+    }
+    if (policy == config::UserDataPolicy::strict && !out.errors.empty()) {
+        out.blocked = true;
+        return out;
+    }
+
+    // Boothooks run now, early in init, on every boot, in part order. Under
+    // strict, one that fails blocks the modules as any other error does.
+    for (const auto& [part, path] : boothooks) {
+        system::Command cmd{{path}, {{"INSTANCE_ID", instance.instance_id}}, std::nullopt,
+                            child_timeout, system::Output::output_log, "boothook " + part->name};
+        auto ran = root.run(cmd);
+        if (!ran) {
+            note_error(part->source + ": boothook: " + ran.error().message);
+        } else if (!ran->ok()) {
+            note_error(part->source + ": boothook: " + ran->describe());
+        } else {
+            log().information(part->source + ": boothook ran");
         }
     }
     if (policy == config::UserDataPolicy::strict && !out.errors.empty()) {
@@ -264,11 +352,12 @@ config::Node load_stored_cloud_config(const system::Root& root, const Paths& pat
 }
 
 config::Report validate_user_data(const std::string& bytes, const std::string& name, const std::string& part_prefix,
-                                 const Registry& registry) {
+                                 const Registry& registry, std::optional<int> launch_index) {
     config::Report report;
     userdata::DecodeOptions options;
     options.name = name;
     options.part_prefix = part_prefix;
+    options.launch_index = launch_index;
     auto decoded = userdata::decode(bytes, options);
     // Decoder messages name the input or the part themselves.
     if (!decoded) {

@@ -1,14 +1,17 @@
 // From raw user data to what the modules run with: store the raw bytes (0600),
-// decode into parts (agent/userdata), route scripts to their directories
-// (0700), run boothooks, validate each cloud-config part on its own (messages
-// name the part, line and column) and merge the valid ones with cloud-init's
-// rules. The merged cloud-config is stored 0600 for the final stage.
+// decode into parts (agent/userdata; parts for another launch index skipped),
+// route scripts and boothooks to their directories (0700), validate each
+// cloud-config part on its own (messages name the part, line and column) and
+// merge the valid ones with cloud-init's rules, then run the boothooks (not
+// under the strict policy when the user data has errors). The merged
+// cloud-config is stored 0600 for the final stage.
 // User-data content never reaches a log or status.json; only part names, types,
 // sizes and destinations do.
 #pragma once
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,7 +58,14 @@ BuiltCloudConfig build_cloud_config(const std::vector<userdata::Part>& parts, co
 // does, except that #include URLs are not fetched, and builds the cloud-config.
 // `name` is what messages call the input ("user data", or a file name) and
 // `part_prefix` starts each part's name ("user-data part ", "FILE part ").
+// Parts for a launch index other than `launch_index` are skipped, as at boot;
+// without one (a FILE, which every instance of a launch may get) every part is
+// validated whatever its Launch-Index.
 config::Report validate_user_data(const std::string& bytes, const std::string& name, const std::string& part_prefix,
-                                  const Registry& registry);
+                                  const Registry& registry, std::optional<int> launch_index = std::nullopt);
+
+// The instance's launch index (meta-data/ami-launch-index), nullopt when IMDS
+// gave none or it is not an integer (then no part is filtered, as in cloud-init).
+std::optional<int> launch_index_of(const InstanceInfo& instance);
 
 }  // namespace kindling::pipeline

@@ -8,8 +8,9 @@ namespace kindling::pipeline {
 
 namespace {
 
-// Keys the pipeline itself understands (merging directives).
-constexpr std::string_view k_pipeline_keys[] = {"merge_how", "merge_type"};
+// Keys the pipeline itself understands (merging directives; a part's
+// launch-index, read by the decoder's launch-index filter).
+constexpr std::string_view k_pipeline_keys[] = {"merge_how", "merge_type", "launch-index"};
 
 bool module_reads(const Registry& registry, std::string_view key) {
     for (const ModuleSpec* spec : registry.all()) {

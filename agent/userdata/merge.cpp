@@ -384,9 +384,12 @@ Result<YAML::Node> merge_values(const YAML::Node& base, const YAML::Node& doc, c
     return merger.merge(base, doc);
 }
 
-Result<void> check_yaml_limits(const YAML::Node& doc) {
+Result<std::size_t> check_yaml_limits(const YAML::Node& doc) {
     Counter counter;
-    return counter.walk(doc, 0);
+    if (auto walked = counter.walk(doc, 0); !walked) {
+        return std::unexpected(walked.error());
+    }
+    return counter.nodes;
 }
 
 std::optional<std::string> merge_document(YAML::Node& config, const CloudConfigDoc& input) {

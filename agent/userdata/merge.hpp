@@ -46,10 +46,11 @@ const MergePlan& default_merge_plan();
 // Merges `doc` into `base` with `plan`; neither input is modified.
 [[nodiscard]] Result<YAML::Node> merge_values(const YAML::Node& base, const YAML::Node& doc, const MergePlan& plan);
 
-// Nesting depth and node count (aliases counted each time they are used) within
-// limits::k_yaml_depth and limits::k_yaml_nodes: run before anything walks or
-// copies a document a user wrote (a "billion laughs" stops here).
-[[nodiscard]] Result<void> check_yaml_limits(const YAML::Node& doc);
+// Nesting depth and node count (aliases counted each time they are used, keys
+// counted) within limits::k_yaml_depth and limits::k_yaml_nodes: run before
+// anything walks or copies a document a user wrote (a "billion laughs" stops
+// here). Returns the node count.
+[[nodiscard]] Result<std::size_t> check_yaml_limits(const YAML::Node& doc);
 
 struct CloudConfigDoc {
     std::string source;      // "user-data part 2": prefixes every message

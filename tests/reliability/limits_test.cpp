@@ -1,8 +1,11 @@
 // Limits from agent/core/limits.hpp met by a whole boot: user data over the
-// size cap as IMDS serves it, hostnames longer than the kernel or DNS allow,
-// write_files paths past NAME_MAX and PATH_MAX. Each fails with an error naming
+// size cap as IMDS serves it, cloud-config parts that merge past the YAML node
+// limit, hostnames longer than the kernel or DNS allow, write_files paths past
+// NAME_MAX and PATH_MAX. Each fails with an error naming
 // the limit, and nothing is half-applied.
 #include <catch2/catch.hpp>
+
+#include <sys/resource.h>
 
 #include <filesystem>
 
@@ -25,7 +28,68 @@ BootOptions boot_with(std::string user_data) {
     return o;
 }
 
+// `count` MIME cloud-config parts, each within limits::k_yaml_nodes on its own
+// (160807 nodes once its 400 aliases of a 400-item list are expanded) but
+// appending its runcmd to the others': merged, five make 800000 nodes.
+std::string appending_parts(int count) {
+    std::string items, aliases;
+    for (int i = 0; i < 400; ++i) {
+        items += i ? ", x" : "x";
+        aliases += i ? ", *a" : "*a";
+    }
+    std::string out = "Content-Type: multipart/mixed; boundary=\"B\"\nMIME-Version: 1.0\n\n";
+    for (int i = 0; i < count; ++i) {
+        out += "--B\nContent-Type: text/cloud-config\n\n#cloud-config\n"
+               "merge_how: \"list(append)+dict(recurse_array)\"\na: &a [" + items + "]\nruncmd: [" + aliases + "]\n";
+    }
+    return out + "--B--\n";
+}
+
+// The largest resident set of any child this process has waited for, in MiB.
+long children_peak_mib() {
+    rusage usage{};
+    ::getrusage(RUSAGE_CHILDREN, &usage);
+    return usage.ru_maxrss / 1024;
+}
+
 }  // namespace
+
+TEST_CASE("cloud-config parts that would merge past the node limit are refused by name before they are copied",
+          "[integration][reliability][limits]") {
+    const std::string user_data = appending_parts(5);
+    std::vector<std::string> problems;
+    for (int part = 2; part <= 5; ++part) {
+        problems.push_back("user-data part " + std::to_string(part) +
+                           ": merged cloud-config too large: with this part's 160807 nodes it would have more than "
+                           "200000 nodes with aliases expanded (160808 from the parts before)");
+    }
+    BootOptions o = boot_with(user_data);
+    o.final_stage = "[]";  // part 1's runcmd is 400 commands
+    BootFixture boot(o);
+    test::tally::tried(Kind::hostile_input);
+
+    auto r = boot.run();
+    INFO(r.err.substr(0, 4000));
+    CHECK(r.exit_code == 2);
+    for (const std::string& p : problems) CHECK(test::count_of(r.err, p + ", skipped\n") == 1);
+    const std::string status = boot.root.read("/run/kindling/status.json");
+    CHECK(test::count_of(status, "rejected (merged cloud-config too large)") == 4);
+    // Part 1 alone is merged: its list `a` of 400 items and its 400 commands of 400 arguments each.
+    const std::string stored = boot.root.read("/var/lib/kindling/instances/i-1234567890abcdef0/cloud-config.yaml");
+    CHECK(test::count_of(stored, "- x\n") == 400 + 400 * 400);
+
+    // `kindling schema` refuses the same parts with the same messages.
+    boot.root.write("/tmp/ud", user_data);
+    const std::string file = boot.root.host("/tmp/ud").string();
+    auto schema = test::run_kindling({"schema", file});
+    CHECK(schema.exit_code == 65);
+    for (std::string p : problems) {
+        p.replace(0, std::string("user-data").size(), file);
+        CHECK(test::count_of(schema.out, "error: " + p + "\n") == 1);
+    }
+    // Neither grew anywhere near the 730 MB the merge took before the limit.
+    CHECK(children_peak_mib() < 256);
+}
 
 TEST_CASE("user data one byte over the size cap stops the boot before any module runs",
           "[integration][reliability][limits]") {

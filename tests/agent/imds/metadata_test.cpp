@@ -43,7 +43,8 @@ TEST_CASE("instance info takes one token PUT and one GET per value", "[imds]") {
     REQUIRE(info->public_keys.size() == 1);
     CHECK(info->public_keys[0].starts_with("ssh-rsa AAAAB3NzaC1yc2E"));
     CHECK(info->public_keys[0].ends_with(" test"));
-    CHECK(info->tree.size() == 9);
+    CHECK(info->launch_index == "0");
+    CHECK(info->tree.size() == 10);
     CHECK(info->tree.at("placement/region") == "us-east-1");
     CHECK(info->tree.at("public-keys/0/openssh-key") == info->public_keys[0]);
     CHECK(imds.request_lines() == Lines{
@@ -56,10 +57,11 @@ TEST_CASE("instance info takes one token PUT and one GET per value", "[imds]") {
                                       "GET /latest/meta-data/placement/availability-zone token 200",
                                       "GET /latest/meta-data/instance-type token 200",
                                       "GET /latest/meta-data/ami-id token 200",
+                                      "GET /latest/meta-data/ami-launch-index token 200",
                                       "GET /latest/meta-data/public-keys/ token 200",
                                       "GET /latest/meta-data/public-keys/0/openssh-key token 200",
                                   });
-    CHECK(session.stats().requests == 11);
+    CHECK(session.stats().requests == 12);
 }
 
 TEST_CASE("missing optional values stay empty and the region falls back to the zone", "[imds]") {

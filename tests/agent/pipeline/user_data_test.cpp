@@ -175,3 +175,163 @@ TEST_CASE("at boot an #include over https is verified against the system's CAs",
     CHECK(server.requests().empty());
     CHECK(boot.root.read("/etc/hostname") == "ip-172-16-34-43\n");
 }
+
+TEST_CASE("a #cloud-boothook does not run when strict policy rejects the user data; under warn it runs",
+          "[pipeline][integration][boothook]") {
+    const std::string user_data = multipart({
+        {"text/cloud-boothook", "#cloud-boothook\n#!/bin/sh\necho \"$INSTANCE_ID\" > /var/tmp/boothook-ran\n"},
+        {"text/cloud-config", "#cloud-config\nruncmd: 42\n"},
+    });
+    const std::string problem =
+        "user-data part 2, line 2, column 9: runcmd: expected a list of commands, got an integer";
+    const std::string saved = "/var/lib/kindling/instances/i-1234567890abcdef0/boothooks/part-001";
+    SECTION("strict: nothing runs, boothooks included") {
+        BootFixture boot(boot_with(user_data, "user_data: {policy: strict}\n"));
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == 78);
+        CHECK(lines_with(r.err, problem) == std::vector<std::string>{problem});
+        CHECK(lines_with(r.err, "user data rejected") ==
+              std::vector<std::string>{"user data rejected (policy strict): 1 errors, no module runs"});
+        CHECK_FALSE(boot.root.exists("/var/tmp/boothook-ran"));
+        CHECK(boot.root.read(saved) == "#!/bin/sh\necho \"$INSTANCE_ID\" > /var/tmp/boothook-ran\n");
+        CHECK(boot.root.read("/var/log/kindling.log").find("boothook ran") == std::string::npos);
+    }
+    SECTION("warn: the bad key is skipped and the boothook runs") {
+        BootFixture boot(boot_with(user_data));
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(lines_with(r.err, problem) == std::vector<std::string>{problem + ", skipped"});
+        CHECK(boot.root.read("/var/tmp/boothook-ran") == "i-1234567890abcdef0\n");
+        CHECK(lines_with(boot.root.read("/var/log/kindling.log"), "user-data part 1: boothook") ==
+              std::vector<std::string>{"user-data part 1: boothook ran"});
+    }
+    SECTION("strict with valid user data: the boothook runs") {
+        BootFixture boot(boot_with(multipart({{"text/cloud-boothook",
+                                               "#cloud-boothook\n#!/bin/sh\ntouch /var/tmp/boothook-ran\n"}}),
+                                   "user_data: {policy: strict}\n"));
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(boot.root.exists("/var/tmp/boothook-ran"));
+    }
+}
+
+namespace {
+
+// Two cloud-config parts, for launch index 0 and 5 (MIME Launch-Index header).
+const std::string k_two_launch_indexes =
+    "Content-Type: multipart/mixed; boundary=\"B\"\nMIME-Version: 1.0\n\n"
+    "--B\nContent-Type: text/cloud-config\nLaunch-Index: 0\n\n#cloud-config\nhostname: zero\n"
+    "--B\nContent-Type: text/cloud-config\nLaunch-Index: 5\n\n#cloud-config\nhostname: five\n"
+    "--B--\n";
+
+std::vector<std::string> part_lines(const BootFixture& boot) {
+    auto status = pipeline::from_json(boot.root.read("/run/kindling/status.json"));
+    std::vector<std::string> out;
+    if (status) {
+        for (const pipeline::PartRecord& p : status->parts) out.push_back(pipeline::describe_part(p));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("parts for another launch index are skipped at boot and by schema --system, not by schema FILE",
+          "[pipeline][integration][launch-index]") {
+    SECTION("instance 0 applies the part for 0 only") {
+        BootFixture boot(boot_with(k_two_launch_indexes));
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(boot.root.read("/etc/hostname") == "zero\n");
+        CHECK(part_lines(boot) == std::vector<std::string>{"user-data part 1: text/cloud-config, 28 bytes -> cloud-config"});
+        CHECK(lines_with(boot.root.read("/var/log/kindling.log"), "part-002: ") ==
+              std::vector<std::string>{"part-002: for launch index 5, not this instance's 0; skipped"});
+        // The launch index is fetched with the rest of the metadata.
+        CHECK(boot.imds.requests().size() == 13);
+        CHECK(test::count_of(boot.root.read("/run/kindling/instance-data.json"), "\"ami-launch-index\": \"0\"") == 1);
+        // schema --system skips the same part, so its parts are the boot's.
+        auto system = test::run_kindling({"schema", "--system", "--root", boot.root.path().string()});
+        CHECK(system.exit_code == 0);
+        CHECK(system.out == "user-data: valid\n");
+    }
+    SECTION("instance 5 applies the part for 5 only") {
+        BootFixture boot(boot_with(k_two_launch_indexes));
+        boot.imds.set_value("/latest/meta-data/ami-launch-index", "5");
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(boot.root.read("/etc/hostname") == "five\n");
+        CHECK(part_lines(boot) == std::vector<std::string>{"user-data part 1: text/cloud-config, 28 bytes -> cloud-config"});
+    }
+    SECTION("schema FILE has no instance: it validates every part, whatever its launch index") {
+        test::ScratchRoot scratch;
+        scratch.write("/ud", k_two_launch_indexes);
+        auto offline = test::run_kindling({"schema", scratch.host("/ud").string()});
+        CHECK(offline.exit_code == 0);
+        CHECK(offline.out == scratch.host("/ud").string() + ": valid\n");
+        // Both parts are checked: an error in the part for index 5 is found.
+        std::string bad = k_two_launch_indexes;
+        bad.replace(bad.find("hostname: five"), 14, "hostname: [5]");
+        scratch.write("/bad", bad);
+        auto found = test::run_kindling({"schema", scratch.host("/bad").string()});
+        CHECK(found.exit_code == 65);
+        CHECK(lines_with(found.out, "part 2") ==
+              std::vector<std::string>{"part 2, line 2, column 11: hostname: expected a string, got a list"});
+    }
+    SECTION("a cloud-config's own launch-index key is read, not reported as unsupported") {
+        test::ScratchRoot scratch;
+        scratch.write("/ud", "#cloud-config\nlaunch-index: 0\nhostname: web\n");
+        auto offline = test::run_kindling({"schema", scratch.host("/ud").string()});
+        CHECK(offline.exit_code == 0);
+        CHECK(offline.out == scratch.host("/ud").string() + ": valid\n");
+    }
+}
+
+TEST_CASE("a cloud-config part with a second YAML document is an error at its '---' line",
+          "[pipeline][integration][yaml]") {
+    const std::string user_data = multipart({
+        {"text/cloud-config", "#cloud-config\nruncmd: [echo a]\n---\nhostname: second-doc\n"},
+        {"text/cloud-config", "#cloud-config\nfinal_message: kept\n"},
+    });
+    const std::string problem = "user-data part 1, line 3, column 1: invalid YAML: expected a single document in "
+                                "the stream, but found another document";
+    SECTION("warn: the part is skipped, the other applies") {
+        BootFixture boot(boot_with(user_data));
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(lines_with(r.err, problem) == std::vector<std::string>{problem + ", skipped"});
+        CHECK(boot.root.read("/etc/hostname") == "ip-172-16-34-43\n");
+        CHECK(boot.root.read("/var/lib/kindling/instances/i-1234567890abcdef0/cloud-config.yaml") ==
+              "final_message: kept\n");
+        CHECK(part_lines(boot) == std::vector<std::string>{
+                                      "user-data part 1: text/cloud-config, 56 bytes -> rejected (more than one YAML document)",
+                                      "user-data part 2: text/cloud-config, 34 bytes -> cloud-config",
+                                  });
+    }
+    SECTION("strict: nothing runs") {
+        BootFixture boot(boot_with(user_data, "user_data: {policy: strict}\n"));
+        boot.root.write("/etc/hostname", "old-name\n");
+        auto r = boot.run();
+        INFO(r.err);
+        CHECK(r.exit_code == 78);
+        CHECK(lines_with(r.err, problem) == std::vector<std::string>{problem});
+        CHECK(boot.root.read("/etc/hostname") == "old-name\n");
+    }
+    SECTION("schema says the same; one document, with or without '---' and '...', is fine") {
+        test::ScratchRoot scratch;
+        scratch.write("/two", "#cloud-config\nruncmd: [echo a]\n---\nhostname: second-doc\n");
+        auto two = test::run_kindling({"schema", scratch.host("/two").string()});
+        CHECK(two.exit_code == 65);
+        CHECK(lines_with(two.out, "part 1") ==
+              std::vector<std::string>{"part 1, line 3, column 1: invalid YAML: expected a single document in the "
+                                       "stream, but found another document"});
+        scratch.write("/one", "#cloud-config\n---\nruncmd: [echo a]\n...\n");
+        auto one = test::run_kindling({"schema", scratch.host("/one").string()});
+        CHECK(one.exit_code == 0);
+        CHECK(one.out == scratch.host("/one").string() + ": valid\n");
+    }
+}
