@@ -6,6 +6,8 @@
 #include <array>
 #include <charconv>
 
+#include "agent/userdata/yaml_types.hpp"
+
 namespace kindling::config {
 
 namespace {
@@ -83,16 +85,27 @@ bool Node::is_scalar() const { return m_node->IsScalar(); }
 
 std::string Node::type_name() const {
     if (!defined()) return "nothing";
-    if (m_node->IsNull()) return "null";
-    if (m_node->IsMap()) return "a mapping";
-    if (m_node->IsSequence()) return "a list";
-    const std::string& text = m_node->Scalar();
-    if (is_plain(*m_node)) {
-        if (parse_yaml11_bool(text)) return "a boolean";
-        if (parse_yaml11_int(text)) return "an integer";
+    switch (userdata::python_type(*m_node)) {
+        case userdata::PyType::null:
+            return "null";
+        case userdata::PyType::dict:
+            return "a mapping";
+        case userdata::PyType::list:
+            return "a list";
+        case userdata::PyType::boolean:
+            return "a boolean";
+        case userdata::PyType::integer:
+            return "an integer";
+        case userdata::PyType::floating:
+            return "a number";
+        case userdata::PyType::timestamp:
+            return "a date";
+        default:
+            return "a string";  // str, or a tagged scalar such as !!binary
     }
-    return "a string";
 }
+
+bool Node::is_string() const { return m_node->IsScalar() && type_name() == "a string"; }
 
 Node Node::operator[](std::string_view key) const {
     if (!m_node->IsMap()) {
@@ -176,7 +189,7 @@ void Node::key_warning(Report& report, std::string message) const {
 }
 
 std::optional<std::string> Node::as_string(Report& report, std::string_view what) const {
-    if (m_node->IsScalar()) {
+    if (is_string()) {
         return m_node->Scalar();
     }
     error(report, "expected " + std::string(what) + ", got " + type_name());
@@ -217,7 +230,7 @@ std::optional<std::vector<std::string>> Node::as_string_list(Report& report) con
 }
 
 std::optional<std::vector<std::string>> Node::as_string_or_list(Report& report) const {
-    if (m_node->IsScalar()) {
+    if (is_string()) {
         return std::vector<std::string>{m_node->Scalar()};
     }
     if (m_node->IsSequence()) {

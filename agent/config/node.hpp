@@ -33,8 +33,13 @@ public:
     bool is_map() const;
     bool is_sequence() const;
     bool is_scalar() const;
-    // "a mapping", "a list", "a string", "an integer", "a boolean", "null"
+    // What PyYAML loads it as: "a mapping", "a list", "a string", "an
+    // integer", "a boolean", "a number" (a float), "a date", "null".
     std::string type_name() const;
+    // A scalar that loads as a string: quoted, or plain and not a boolean,
+    // number, date or null (`5`, `yes`, `2020-01-01` are not), or tagged
+    // (!!str, !!binary).
+    bool is_string() const;
 
     // Child by key ("a.b" path) or index ("a[1]"); undefined if absent.
     Node operator[](std::string_view key) const;
@@ -60,7 +65,9 @@ public:
     std::string tag() const;
 
     // Typed reads. On a type mismatch they add an error to `report`
-    // ("expected <what>, got <type_name()>") and return nullopt.
+    // ("expected <what>, got <type_name()>") and return nullopt. The string
+    // reads take only is_string() scalars, as cloud-init's schema `type:
+    // string` does: `timezone: 5` is "expected a string, got an integer".
     std::optional<std::string> as_string(Report& report, std::string_view what = "a string") const;
     std::optional<bool> as_bool(Report& report) const;
     std::optional<std::int64_t> as_int(Report& report) const;
