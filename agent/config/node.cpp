@@ -242,6 +242,43 @@ std::optional<std::vector<std::string>> Node::as_string_or_list(Report& report) 
 
 const YAML::Node& Node::yaml() const { return *m_node; }
 
+namespace {
+
+void keep_last(YAML::Node node, const std::string& source, const std::string& path, Report& report) {
+    if (node.IsSequence()) {
+        std::size_t i = 0;
+        for (YAML::Node child : node) keep_last(child, source, path + "[" + std::to_string(i++) + "]", report);
+        return;
+    }
+    if (!node.IsMap()) return;
+    std::vector<std::string> keys;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!it->first.IsScalar()) continue;
+        const std::string& key = it->first.Scalar();
+        if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+            const YAML::Mark mark = it->first.Mark();
+            report.warning({source, mark.line + 1, mark.column + 1, join_path(path, key)},
+                           "duplicate key '" + key + "': the last one is used, as cloud-init does");
+        }
+        keys.push_back(key);
+    }
+    // yaml-cpp's remove(key) takes out the first pair with that key.
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (std::find(keys.begin() + static_cast<std::ptrdiff_t>(i) + 1, keys.end(), keys[i]) != keys.end()) {
+            node.remove(keys[i]);
+        }
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        keep_last(it->second, source, it->first.IsScalar() ? join_path(path, it->first.Scalar()) : path, report);
+    }
+}
+
+}  // namespace
+
+void keep_last_of_duplicate_keys(YAML::Node& doc, const std::string& source, Report& report) {
+    keep_last(doc, source, "", report);
+}
+
 Node without_keys(const Node& doc, const std::vector<std::string>& keys) {
     if (!doc.is_map()) return doc;
     YAML::Node copy(YAML::NodeType::Map);

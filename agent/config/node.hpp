@@ -96,6 +96,12 @@ private:
 // keys that failed validation under the warn policy).
 Node without_keys(const Node& doc, const std::vector<std::string>& keys);
 
+// PyYAML keeps the last of two equal keys in one mapping; yaml-cpp keeps both
+// and finds the first. This drops the earlier ones, in place and at every
+// level, and warns at each later key ("duplicate key 'runcmd': the last one is
+// used, as cloud-init does"). parse_yaml runs it on every document it loads.
+void keep_last_of_duplicate_keys(YAML::Node& doc, const std::string& source, Report& report);
+
 // YAML 1.1 boolean and integer spellings (PyYAML's resolver), for plain scalars.
 std::optional<bool> parse_yaml11_bool(std::string_view text);
 std::optional<std::int64_t> parse_yaml11_int(std::string_view text);

@@ -257,6 +257,16 @@ TEST_CASE("a quoted number is a string: path '42' is /42, content '7' is 7", "[m
     CHECK(h.scratch.read("/42") == "7");
 }
 
+TEST_CASE("two path keys in one entry write the last path only, as cloud-init does", "[module][write_files]") {
+    ModuleHarness h(spec());
+    CHECK(test::formatted(h.parse("write_files:\n- path: /first\n  content: c\n  path: /last\n")) ==
+          std::vector<std::string>{"user-data, line 4, column 3: write_files[0].path: duplicate key 'path': the last "
+                                   "one is used, as cloud-init does"});
+    h.run();
+    CHECK(h.scratch.read("/last") == "c");
+    CHECK_FALSE(std::filesystem::exists(h.scratch.host("/first")));
+}
+
 TEST_CASE("a relative path is taken from / as cloud-init does", "[module][write_files]") {
     ModuleHarness h(spec());
     h.parse_clean("write_files:\n- {path: etc/x/../rel.conf, content: r}\n");

@@ -46,6 +46,17 @@ TEST_CASE("kindling schema rejects a number, a bad date and a date where cloud-i
                    "3 errors, 0 warnings\n");
 }
 
+TEST_CASE("kindling schema warns of a duplicate key and validates its last value", "[cli][integration]") {
+    test::ScratchRoot scratch;
+    const std::string file = scratch.host("/tmp/ud.yaml").string();
+    std::ofstream(file) << "#cloud-config\nruncmd: {a: b}\nruncmd: [echo b]\n";
+    auto r = test::run_kindling({"schema", file});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "warning: " + file + " part 1, line 3, column 1: runcmd: duplicate key 'runcmd': the last one is "
+                   "used, as cloud-init does\n" +
+                   file + ": valid (with warnings)\n");
+}
+
 TEST_CASE("kindling schema accepts valid user data", "[cli][integration]") {
     test::ScratchRoot scratch;
     const std::string file = scratch.host("/tmp/ok.yaml").string();

@@ -113,6 +113,31 @@ TEST_CASE("a JSON patch that fails, or would leave invalid config, is skipped wh
     }
 }
 
+TEST_CASE("a duplicate key counts once, with its last value, in the merge and the modules, with a warning",
+          "[pipeline][integration]") {
+    BootFixture boot(boot_with(multipart({
+        {"text/cloud-config", "#cloud-config\nhostname: one\nruncmd: [echo a]\nhostname: two\nruncmd: [echo b]\n"},
+        {"text/cloud-config", "#cloud-config\nmerge_how: dict(recurse_array)+list(append)\nruncmd: [echo c]\n"},
+    })));
+    auto r = boot.run();
+    INFO(r.err);
+    CHECK(r.exit_code == 2);  // degraded: the warnings
+    CHECK(boot.root.read("/etc/hostname") == "two\n");
+    CHECK(boot.root.read("/var/lib/kindling/instances/i-1234567890abcdef0/cloud-config.yaml") ==
+          "hostname: two\nruncmd:\n  - echo b\n  - echo c\n");
+    auto status = pipeline::from_json(boot.root.read("/run/kindling/status.json"));
+    REQUIRE(status);
+    const std::vector<std::string> expected{
+        "user-data part 1, line 4, column 1: hostname: duplicate key 'hostname': the last one is used, as cloud-init does",
+        "user-data part 1, line 5, column 1: runcmd: duplicate key 'runcmd': the last one is used, as cloud-init does",
+    };
+    REQUIRE_FALSE(status->stages.empty());
+    const pipeline::StageRecord& init = status->stages.front();
+    CHECK(init.name == "init");
+    CHECK(init.warnings == expected);
+    CHECK(init.errors.empty());
+}
+
 TEST_CASE("kindling schema and the boot agree on empty user data and on one that is only a BOM",
           "[pipeline][integration][cli]") {
     struct Case {
