@@ -42,7 +42,9 @@ enum class Manager { apt, dnf, yum };
 
 std::optional<Package> parse_package(const config::Node& n, config::Report& report) {
     if (n.is_scalar()) {
-        return Package{n.scalar(), {}};
+        auto name = n.as_string(report, "a package name or [name, version]");
+        if (!name) return std::nullopt;
+        return Package{*name, {}};
     }
     if (n.is_sequence() && (n.items().size() == 1 || n.items().size() == 2)) {
         auto words = n.as_string_list(report);

@@ -23,7 +23,7 @@ CommandList parse_command_list(const config::Node& node, config::Report& report)
             continue;
         }
         if (item.is_scalar()) {
-            out.lines.push_back(item.scalar());
+            if (auto line = item.as_string(report, "a string or a list of strings")) out.lines.push_back(*line);
             continue;
         }
         if (!item.is_sequence()) {

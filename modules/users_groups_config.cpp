@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <limits>
 #include <regex>
 #include <string_view>
@@ -162,11 +163,9 @@ std::optional<std::string> read_path(const config::Node& n, config::Report& repo
 
 // A password or hash; the value is never echoed in a message.
 std::optional<Secret<>> read_password(const config::Node& n, config::Report& report, bool hashed) {
-    if (!n.is_scalar()) {
-        n.error(report, "expected a string, got " + n.type_name());
-        return std::nullopt;
-    }
-    std::string value = n.scalar();
+    auto text = n.as_string(report);
+    if (!text) return std::nullopt;
+    std::string value = std::move(*text);
     if (has_newline(value)) {
         n.error(report, "a password must be a single line");
         return std::nullopt;
@@ -237,12 +236,39 @@ std::optional<std::int64_t> read_number(const config::Node& n, config::Report& r
     return v;
 }
 
+// YYYY-MM-DD naming a day that exists (JSON schema's `date` format, RFC 3339
+// full-date): 2020-13-45 and 2023-02-29 are not dates.
 bool valid_date(std::string_view s) {
     if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
     for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
         if (s[i] < '0' || s[i] > '9') return false;
     }
-    return true;
+    auto number = [&](std::size_t at, std::size_t len) {
+        int v = 0;
+        for (std::size_t i = at; i < at + len; ++i) v = v * 10 + (s[i] - '0');
+        return v;
+    };
+    const std::chrono::year_month_day day{std::chrono::year(number(0, 4)),
+                                          std::chrono::month(static_cast<unsigned>(number(5, 2))),
+                                          std::chrono::day(static_cast<unsigned>(number(8, 2)))};
+    return day.ok();
+}
+
+// A date string. Unquoted, YAML reads 2032-09-01 as a date (PyYAML's
+// datetime.date), not the string cloud-init's schema asks for; an impossible
+// one such as 2020-13-45 is not even loadable there.
+std::optional<std::string> read_date(const config::Node& n, config::Report& report) {
+    if (!n.is_string() && n.type_name() != "a date") return n.as_string(report);
+    const std::string text = n.scalar();
+    if (!valid_date(text)) {
+        n.error(report, "expected a date as YYYY-MM-DD, got '" + text + "'");
+        return std::nullopt;
+    }
+    if (!n.is_string()) {
+        n.error(report, "expected a string, got a date (quote it: '" + text + "')");
+        return std::nullopt;
+    }
+    return text;
 }
 
 void read_bool(const config::Node& n, config::Report& report, std::optional<bool>& out) {
@@ -342,10 +368,7 @@ void read_user_key(const std::string& key, const config::Node& v, config::Report
     } else if (key == "inactive") {
         u.inactive = read_number(v, report, "a number of days (-1 to disable)", -1, std::numeric_limits<int>::max());
     } else if (key == "expiredate") {
-        read_string(v, report, u.expiredate);
-        if (u.expiredate && !valid_date(*u.expiredate)) {
-            v.error(report, "expected a date as YYYY-MM-DD, got '" + *u.expiredate + "'");
-        }
+        u.expiredate = read_date(v, report);
     } else if (key == "doas") {
         u.doas = read_doas(v, report);
     } else if (key == "ssh_redirect_user") {

@@ -173,6 +173,7 @@ std::optional<Node> parse_yaml(const std::string& text, const std::string& sourc
                                                  std::to_string(limits::k_yaml_depth) + " levels)");
             return std::nullopt;
         }
+        keep_last_of_duplicate_keys(doc, source, report);
         return Node(doc, source);
     } catch (const YAML::Exception& e) {
         report.error({source, e.mark.line + 1, e.mark.column + 1, ""}, "invalid YAML: " + e.msg);

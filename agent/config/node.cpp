@@ -6,6 +6,8 @@
 #include <array>
 #include <charconv>
 
+#include "agent/userdata/yaml_types.hpp"
+
 namespace kindling::config {
 
 namespace {
@@ -83,16 +85,27 @@ bool Node::is_scalar() const { return m_node->IsScalar(); }
 
 std::string Node::type_name() const {
     if (!defined()) return "nothing";
-    if (m_node->IsNull()) return "null";
-    if (m_node->IsMap()) return "a mapping";
-    if (m_node->IsSequence()) return "a list";
-    const std::string& text = m_node->Scalar();
-    if (is_plain(*m_node)) {
-        if (parse_yaml11_bool(text)) return "a boolean";
-        if (parse_yaml11_int(text)) return "an integer";
+    switch (userdata::python_type(*m_node)) {
+        case userdata::PyType::null:
+            return "null";
+        case userdata::PyType::dict:
+            return "a mapping";
+        case userdata::PyType::list:
+            return "a list";
+        case userdata::PyType::boolean:
+            return "a boolean";
+        case userdata::PyType::integer:
+            return "an integer";
+        case userdata::PyType::floating:
+            return "a number";
+        case userdata::PyType::timestamp:
+            return "a date";
+        default:
+            return "a string";  // str, or a tagged scalar such as !!binary
     }
-    return "a string";
 }
+
+bool Node::is_string() const { return m_node->IsScalar() && type_name() == "a string"; }
 
 Node Node::operator[](std::string_view key) const {
     if (!m_node->IsMap()) {
@@ -176,7 +189,7 @@ void Node::key_warning(Report& report, std::string message) const {
 }
 
 std::optional<std::string> Node::as_string(Report& report, std::string_view what) const {
-    if (m_node->IsScalar()) {
+    if (is_string()) {
         return m_node->Scalar();
     }
     error(report, "expected " + std::string(what) + ", got " + type_name());
@@ -217,7 +230,7 @@ std::optional<std::vector<std::string>> Node::as_string_list(Report& report) con
 }
 
 std::optional<std::vector<std::string>> Node::as_string_or_list(Report& report) const {
-    if (m_node->IsScalar()) {
+    if (is_string()) {
         return std::vector<std::string>{m_node->Scalar()};
     }
     if (m_node->IsSequence()) {
@@ -228,6 +241,43 @@ std::optional<std::vector<std::string>> Node::as_string_or_list(Report& report) 
 }
 
 const YAML::Node& Node::yaml() const { return *m_node; }
+
+namespace {
+
+void keep_last(YAML::Node node, const std::string& source, const std::string& path, Report& report) {
+    if (node.IsSequence()) {
+        std::size_t i = 0;
+        for (YAML::Node child : node) keep_last(child, source, path + "[" + std::to_string(i++) + "]", report);
+        return;
+    }
+    if (!node.IsMap()) return;
+    std::vector<std::string> keys;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!it->first.IsScalar()) continue;
+        const std::string& key = it->first.Scalar();
+        if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+            const YAML::Mark mark = it->first.Mark();
+            report.warning({source, mark.line + 1, mark.column + 1, join_path(path, key)},
+                           "duplicate key '" + key + "': the last one is used, as cloud-init does");
+        }
+        keys.push_back(key);
+    }
+    // yaml-cpp's remove(key) takes out the first pair with that key.
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (std::find(keys.begin() + static_cast<std::ptrdiff_t>(i) + 1, keys.end(), keys[i]) != keys.end()) {
+            node.remove(keys[i]);
+        }
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        keep_last(it->second, source, it->first.IsScalar() ? join_path(path, it->first.Scalar()) : path, report);
+    }
+}
+
+}  // namespace
+
+void keep_last_of_duplicate_keys(YAML::Node& doc, const std::string& source, Report& report) {
+    keep_last(doc, source, "", report);
+}
 
 Node without_keys(const Node& doc, const std::vector<std::string>& keys) {
     if (!doc.is_map()) return doc;

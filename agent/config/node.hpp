@@ -33,8 +33,13 @@ public:
     bool is_map() const;
     bool is_sequence() const;
     bool is_scalar() const;
-    // "a mapping", "a list", "a string", "an integer", "a boolean", "null"
+    // What PyYAML loads it as: "a mapping", "a list", "a string", "an
+    // integer", "a boolean", "a number" (a float), "a date", "null".
     std::string type_name() const;
+    // A scalar that loads as a string: quoted, or plain and not a boolean,
+    // number, date or null (`5`, `yes`, `2020-01-01` are not), or tagged
+    // (!!str, !!binary).
+    bool is_string() const;
 
     // Child by key ("a.b" path) or index ("a[1]"); undefined if absent.
     Node operator[](std::string_view key) const;
@@ -60,7 +65,9 @@ public:
     std::string tag() const;
 
     // Typed reads. On a type mismatch they add an error to `report`
-    // ("expected <what>, got <type_name()>") and return nullopt.
+    // ("expected <what>, got <type_name()>") and return nullopt. The string
+    // reads take only is_string() scalars, as cloud-init's schema `type:
+    // string` does: `timezone: 5` is "expected a string, got an integer".
     std::optional<std::string> as_string(Report& report, std::string_view what = "a string") const;
     std::optional<bool> as_bool(Report& report) const;
     std::optional<std::int64_t> as_int(Report& report) const;
@@ -88,6 +95,12 @@ private:
 // A copy of mapping `doc` without the given top-level keys (for dropping the
 // keys that failed validation under the warn policy).
 Node without_keys(const Node& doc, const std::vector<std::string>& keys);
+
+// PyYAML keeps the last of two equal keys in one mapping; yaml-cpp keeps both
+// and finds the first. This drops the earlier ones, in place and at every
+// level, and warns at each later key ("duplicate key 'runcmd': the last one is
+// used, as cloud-init does"). parse_yaml runs it on every document it loads.
+void keep_last_of_duplicate_keys(YAML::Node& doc, const std::string& source, Report& report);
 
 // YAML 1.1 boolean and integer spellings (PyYAML's resolver), for plain scalars.
 std::optional<bool> parse_yaml11_bool(std::string_view text);

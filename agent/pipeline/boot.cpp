@@ -139,7 +139,7 @@ std::optional<Prepared> prepare_init(const BootRequest& request, const config::A
     // and column; parsing the merged cloud-config again only adds what merging
     // made invalid, so its warnings (the same ones, without a position) are dropped.
     config::Report report;
-    prep.modules = parse_modules(registry, ud.cloud_config, report);
+    prep.modules = parse_modules(registry, ud.cloud_config, report, ud.rejected_keys);
     for (const config::Entry& e : report.entries()) {
         if (e.severity == config::Severity::error) stage.errors.push_back(e.format());
     }
@@ -160,7 +160,7 @@ Result<Prepared> load_stored(const Registry& registry, const system::Root& root,
     if (!info) return fail("state: " + info.error().message);
     prep.instance = std::move(*info);
     auto stored = load_stored_cloud_config(root, prep.paths, report);
-    prep.modules = parse_modules(registry, stored, report);
+    prep.modules = parse_modules(registry, stored, report, load_stored_rejected_keys(root, prep.paths, report));
     return prep;
 }
 

@@ -53,11 +53,15 @@ StageRecord run_stage(std::string_view name, const std::vector<PlannedModule>& p
         Poco::Logger& log = Poco::Logger::get("kindling.module." + std::string(spec.name));
 
         // 1. Is it due at all?
+        bool rejected = false;  // skipped, with a warning: its keys were skipped for errors
         if (!abandoned_at.empty()) {
             rec.message = "not run (stage failed at " + abandoned_at + ")";
         } else if (configs.invalid.contains(spec.name)) {
             rec.state = ModuleState::failed;
             rec.message = "invalid configuration, not run";
+        } else if (configs.rejected.contains(spec.name)) {
+            rejected = true;
+            rec.message = "not run: its configuration is invalid";
         } else if (!configs.active.contains(spec.name)) {
             rec.message = "skipped (no configuration)";
         } else if (auto ran = semaphores.has_run(spec.name, planned.frequency); !ran) {
@@ -111,6 +115,10 @@ StageRecord run_stage(std::string_view name, const std::vector<PlannedModule>& p
         } else if (rec.state == ModuleState::success) {
             stage_log().information("module " + rec.name + ": ran in " + duration_text(rec.end_ms - rec.start_ms) +
                                     (rec.message.empty() ? "" : " (" + rec.message + ")"));
+        } else if (rejected) {
+            // The validation error itself was a warning (warn policy): so is this.
+            stage_log().warning("module " + rec.name + ": " + rec.message);
+            stage.warnings.push_back("module " + rec.name + ": " + rec.message);
         } else {
             stage_log().information("module " + rec.name + ": " + rec.message);
         }

@@ -144,6 +144,7 @@ BuiltCloudConfig build_cloud_config(const std::vector<userdata::Part>& parts, co
                 continue;
             }
             std::vector<std::string> drop(bad.begin(), bad.end());
+            out.rejected_keys.insert(bad.begin(), bad.end());
             const config::Node kept = drop.empty() ? *doc : config::without_keys(*doc, drop);
             // Within the limit: parse_yaml refuses a part past it.
             const std::size_t nodes = userdata::check_yaml_limits(kept.yaml()).value_or(limits::k_yaml_nodes);
@@ -295,10 +296,17 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
 
     // 6. Every problem found while merging, with the policy's consequence:
     // under strict, user data with errors runs nothing, not even its boothooks.
+    // In warn policy an error only skips its key and ends up among the
+    // warnings (below), so it is logged as one: the log and status.json agree.
     for (const config::Entry& e : report.entries()) {
         if (e.severity == config::Severity::error) {
-            out.errors.push_back(e.format() + (policy == config::UserDataPolicy::warn ? ", skipped" : ""));
-            log().error(out.errors.back());
+            const bool warn = policy == config::UserDataPolicy::warn;
+            out.errors.push_back(e.format() + (warn ? ", skipped" : ""));
+            if (warn) {
+                log().warning(out.errors.back());
+            } else {
+                log().error(out.errors.back());
+            }
         } else {
             out.warnings.push_back(e.format());
             log().warning(e.format());
@@ -331,12 +339,19 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
     for (std::string& e : out.errors) out.warnings.push_back(std::move(e));
     out.errors.clear();
 
-    // 7. Keep the merged cloud-config for the final stage (root only).
+    // 7. Keep the merged cloud-config for the final stage (root only), and
+    // which keys were skipped for errors, one a line (no file when none).
     out.cloud_config = built.cloud_config;
+    out.rejected_keys = built.rejected_keys;
+    std::string rejected;
+    for (const std::string& key : out.rejected_keys) rejected += key + "\n";
     const std::string stored = userdata::to_yaml_text(out.cloud_config.yaml());
-    if (auto w = root.write_file(paths.instance_dir + "/cloud-config.yaml", stored, {0600, 0, 0}); !w) {
-        out.warnings.push_back("user data: " + w.error().message);
+    auto w = root.write_file(paths.instance_dir + "/cloud-config.yaml", stored, {0600, 0, 0});
+    if (w) {
+        const std::string rejected_path = paths.instance_dir + "/cloud-config.rejected";
+        w = rejected.empty() ? root.remove(rejected_path) : root.write_file(rejected_path, rejected, {0600, 0, 0});
     }
+    if (!w) out.warnings.push_back("user data: " + w.error().message);
     return out;
 }
 
@@ -349,6 +364,25 @@ config::Node load_stored_cloud_config(const system::Root& root, const Paths& pat
         if (auto doc = config::parse_yaml(**text, path, report)) return *doc;
     }
     return *config::parse_yaml("{}", path, report);
+}
+
+std::set<std::string> load_stored_rejected_keys(const system::Root& root, const Paths& paths, config::Report& report) {
+    const std::string path = paths.instance_dir + "/cloud-config.rejected";
+    std::set<std::string> keys;
+    auto text = root.read_file(path);
+    if (!text) {
+        report.error({path, 0, 0, ""}, text.error().message);
+    } else if (*text) {
+        std::size_t start = 0;
+        const std::string& body = **text;
+        while (start < body.size()) {
+            std::size_t end = body.find('\n', start);
+            if (end == std::string::npos) end = body.size();
+            if (end > start) keys.insert(body.substr(start, end - start));
+            start = end + 1;
+        }
+    }
+    return keys;
 }
 
 config::Report validate_user_data(const std::string& bytes, const std::string& name, const std::string& part_prefix,

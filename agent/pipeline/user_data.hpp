@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct UserDataOutcome {
     std::vector<std::string> warnings;  // formatted, one line each
     std::vector<std::string> errors;    // formatted, one line each
     bool blocked = false;               // strict policy and errors: no module may run
+    std::set<std::string> rejected_keys;  // top-level keys skipped for errors (warn policy)
 };
 
 UserDataOutcome process_user_data(const std::string& raw, bool present, config::UserDataPolicy policy,
@@ -40,6 +42,8 @@ UserDataOutcome process_user_data(const std::string& raw, bool present, config::
 
 // The merged cloud-config stored by init (an empty mapping when there is none).
 config::Node load_stored_cloud_config(const system::Root& root, const Paths& paths, config::Report& report);
+// The top-level keys init skipped for errors (stored beside the cloud-config).
+std::set<std::string> load_stored_rejected_keys(const system::Root& root, const Paths& paths, config::Report& report);
 
 // The cloud-config that `parts` make, every problem going into `report`: each
 // cloud-config part is parsed and validated on its own (messages name the part,
@@ -50,6 +54,7 @@ config::Node load_stored_cloud_config(const system::Root& root, const Paths& pat
 struct BuiltCloudConfig {
     config::Node cloud_config;                         // an empty mapping when there is none
     std::map<std::size_t, std::string> destinations;   // by part number: "cloud-config", "not applied", ...
+    std::set<std::string> rejected_keys;               // top-level keys skipped for errors
 };
 BuiltCloudConfig build_cloud_config(const std::vector<userdata::Part>& parts, const Registry& registry,
                                     config::Report& report);

@@ -70,7 +70,8 @@ std::set<std::string> validate_document(const Registry& registry, const config::
     return bad_keys;
 }
 
-ModuleConfigs parse_modules(const Registry& registry, const config::Node& merged, config::Report& report) {
+ModuleConfigs parse_modules(const Registry& registry, const config::Node& merged, config::Report& report,
+                            const std::set<std::string>& rejected_keys) {
     ModuleConfigs out;
     for (const ModuleSpec* spec : registry.all()) {
         config::Report module_report;
@@ -82,7 +83,12 @@ ModuleConfigs parse_modules(const Registry& registry, const config::Node& merged
         }
         report.merge(module_report);
         bool has_key = std::any_of(spec->keys.begin(), spec->keys.end(), [&](std::string_view k) { return merged.has(k); });
-        if (has_key || spec->activation == Activation::always) out.active.insert(std::string(spec->name));
+        if (has_key || spec->activation == Activation::always) {
+            out.active.insert(std::string(spec->name));
+        } else if (std::any_of(spec->keys.begin(), spec->keys.end(),
+                               [&](std::string_view k) { return rejected_keys.contains(std::string(k)); })) {
+            out.rejected.insert(std::string(spec->name));
+        }
     }
     return out;
 }

@@ -28,9 +28,14 @@ struct ModuleConfigs {
     std::map<std::string, std::any, std::less<>> parsed;  // valid, typed config per module
     std::set<std::string, std::less<>> invalid;           // modules whose section has errors
     std::set<std::string, std::less<>> active;            // modules with a key present or Activation::always
+    // Modules none of whose keys is left because each was skipped for errors
+    // (warn policy): not run, and said so, rather than "no configuration".
+    std::set<std::string, std::less<>> rejected;
 };
 
-ModuleConfigs parse_modules(const Registry& registry, const config::Node& merged, config::Report& report);
+// `rejected_keys`: the top-level keys user-data validation skipped for errors.
+ModuleConfigs parse_modules(const Registry& registry, const config::Node& merged, config::Report& report,
+                            const std::set<std::string>& rejected_keys = {});
 
 // The first segment of a key path: "write_files[1].path" -> "write_files".
 std::string top_level_key(const std::string& key_path);

@@ -58,9 +58,14 @@ std::optional<int> parse_launch_index(std::string_view text) {
 std::optional<std::string> launch_index_in_cloud_config(const std::string& body) {
     try {
         const YAML::Node doc = YAML::Load(body);
-        if (doc.IsMap() && doc["launch-index"] && doc["launch-index"].IsScalar()) {
-            return doc["launch-index"].Scalar();
+        std::optional<std::string> found;
+        if (!doc.IsMap()) return found;
+        for (const auto& entry : doc) {  // the last of duplicate keys, as PyYAML reads it
+            if (entry.first.IsScalar() && entry.first.Scalar() == "launch-index") {
+                found = entry.second.IsScalar() ? std::optional(entry.second.Scalar()) : std::nullopt;
+            }
         }
+        return found;
     } catch (const YAML::Exception&) {
     }
     return std::nullopt;

@@ -77,4 +77,8 @@ TEST_CASE("runcmd of the wrong type is reported exactly", "[module][runcmd]") {
           std::vector<std::string>{"user-data, line 1, column 9: runcmd: expected a list of commands, got a mapping"});
     CHECK(test::formatted(h.parse("runcmd:\n- [ls, {a: 1}]\n")) ==
           std::vector<std::string>{"user-data, line 2, column 8: runcmd[0][1]: expected a string, got a mapping"});
+    CHECK(test::formatted(h.parse("runcmd:\n- 42\n- [sleep, 5]\n")) ==
+          std::vector<std::string>{"user-data, line 2, column 3: runcmd[0]: expected a string or a list of strings, got an integer",
+                                   "user-data, line 3, column 11: runcmd[1][1]: expected a string, got an integer"});
+    h.parse_clean("runcmd:\n- '42'\n- [sleep, '5']\n");
 }

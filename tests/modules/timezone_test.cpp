@@ -71,6 +71,10 @@ TEST_CASE("timezone of the wrong type or outside zoneinfo is reported exactly", 
     ModuleHarness h(spec());
     CHECK(test::formatted(h.parse("timezone: [UTC]\n")) ==
           std::vector<std::string>{"user-data, line 1, column 11: timezone: expected a string, got a list"});
+    CHECK(test::formatted(h.parse("timezone: 5\n")) ==
+          std::vector<std::string>{"user-data, line 1, column 11: timezone: expected a string, got an integer"});
+    CHECK(test::formatted(h.parse("timezone: off\n")) ==
+          std::vector<std::string>{"user-data, line 1, column 11: timezone: expected a string, got a boolean"});
     // {as written in YAML, the string it is}
     const std::pair<const char*, const char*> bad[] = {{"../../etc/shadow", "../../etc/shadow"},
                                                        {"/etc/shadow", "/etc/shadow"},

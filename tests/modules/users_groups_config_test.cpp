@@ -137,6 +137,13 @@ TEST_CASE("every user key is read into its typed field", "[module][users_groups]
     CHECK(u.selinux_user == "staff_u");
 }
 
+TEST_CASE("expiredate takes a leap day that exists", "[module][users_groups]") {
+    auto p = parse("users:\n- name: bob\n  expiredate: '2024-02-29'\n");
+    CHECK(p.messages.empty());
+    REQUIRE(p.cfg.users.size() == 1);
+    CHECK(p.cfg.users[0].expiredate == "2024-02-29");
+}
+
 TEST_CASE("sudo false and null mean no rules, and stop the default user's rule", "[module][users_groups]") {
     kindling::pipeline::DefaultUser def;
     def.sudo = "ALL=(ALL) NOPASSWD:ALL";
@@ -223,6 +230,14 @@ TEST_CASE("wrong types and values give the exact message", "[module][users_group
         {"users:\n- name: bob\n  uid: true\n", "user-data, line 3, column 8: users[0].uid: expected a uid from 0 to 4294967294, got a boolean"},
         {"users:\n- name: bob\n  inactive: soon\n", "user-data, line 3, column 13: users[0].inactive: expected a number of days (-1 to disable), got 'soon'"},
         {"users:\n- name: bob\n  expiredate: 2030/01/01\n", "user-data, line 3, column 15: users[0].expiredate: expected a date as YYYY-MM-DD, got '2030/01/01'"},
+        {"users:\n- name: bob\n  expiredate: 2020-13-45\n", "user-data, line 3, column 15: users[0].expiredate: expected a date as YYYY-MM-DD, got '2020-13-45'"},
+        {"users:\n- name: bob\n  expiredate: '2023-02-29'\n", "user-data, line 3, column 15: users[0].expiredate: expected a date as YYYY-MM-DD, got '2023-02-29'"},
+        {"users:\n- name: bob\n  expiredate: '2023-04-31'\n", "user-data, line 3, column 15: users[0].expiredate: expected a date as YYYY-MM-DD, got '2023-04-31'"},
+        {"users:\n- name: bob\n  expiredate: 2032-09-01\n", "user-data, line 3, column 15: users[0].expiredate: expected a string, got a date (quote it: '2032-09-01')"},
+        {"users:\n- name: bob\n  expiredate: 20320901\n", "user-data, line 3, column 15: users[0].expiredate: expected a string, got an integer"},
+        {"users:\n- name: bob\n  gecos: 42\n", "user-data, line 3, column 10: users[0].gecos: expected a string, got an integer"},
+        {"users:\n- name: bob\n  passwd: 12345\n", "user-data, line 3, column 11: users[0].passwd: expected a string, got an integer"},
+        {"users:\n- name: bob\n  ssh_authorized_keys: [42]\n", "user-data, line 3, column 25: users[0].ssh_authorized_keys[0]: expected a string, got an integer"},
         {"users:\n- name: bob\n  lock_passwd: maybe\n", "user-data, line 3, column 16: users[0].lock_passwd: expected a boolean, got a string"},
         {"users:\n- name: bob\n  system: 'yes'\n", "user-data, line 3, column 11: users[0].system: expected a boolean, got a string"},
         {"users:\n- name: bob\n  sudo: true\n", "user-data, line 3, column 9: users[0].sudo: expected a sudo rule, a list of sudo rules, false or null, got a boolean"},

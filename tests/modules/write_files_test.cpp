@@ -250,6 +250,23 @@ TEST_CASE("base64 is decoded as Python's b64decode decodes it", "[module][write_
                                    "characters cannot be 1 more than a multiple of 4"});
 }
 
+TEST_CASE("a quoted number is a string: path '42' is /42, content '7' is 7", "[module][write_files]") {
+    ModuleHarness h(spec());
+    h.parse_clean("write_files:\n- {path: '42', content: '7', owner: 'root:root'}\n");
+    h.run();
+    CHECK(h.scratch.read("/42") == "7");
+}
+
+TEST_CASE("two path keys in one entry write the last path only, as cloud-init does", "[module][write_files]") {
+    ModuleHarness h(spec());
+    CHECK(test::formatted(h.parse("write_files:\n- path: /first\n  content: c\n  path: /last\n")) ==
+          std::vector<std::string>{"user-data, line 4, column 3: write_files[0].path: duplicate key 'path': the last "
+                                   "one is used, as cloud-init does"});
+    h.run();
+    CHECK(h.scratch.read("/last") == "c");
+    CHECK_FALSE(std::filesystem::exists(h.scratch.host("/first")));
+}
+
 TEST_CASE("a relative path is taken from / as cloud-init does", "[module][write_files]") {
     ModuleHarness h(spec());
     h.parse_clean("write_files:\n- {path: etc/x/../rel.conf, content: r}\n");
@@ -301,6 +318,20 @@ TEST_CASE("wrong types and bad values are reported exactly", "[module][write_fil
           "content inline"}},
         {"write_files:\n- path: /x\n  mode: '0644'\n",
          {"user-data, line 3, column 3: write_files[0].mode: unknown key"}},
+        // cloud-init's schema says string: a YAML number, boolean or date is not one.
+        {"write_files:\n- path: 42\n", {"user-data, line 2, column 9: write_files[0].path: expected a string, got an integer"}},
+        {"write_files:\n- path: /x\n  content: 42\n",
+         {"user-data, line 3, column 12: write_files[0].content: expected a string, got an integer"}},
+        {"write_files:\n- path: /x\n  content: 1.5\n",
+         {"user-data, line 3, column 12: write_files[0].content: expected a string, got a number"}},
+        {"write_files:\n- path: /x\n  content: yes\n",
+         {"user-data, line 3, column 12: write_files[0].content: expected a string, got a boolean"}},
+        {"write_files:\n- path: /x\n  owner: 0\n",
+         {"user-data, line 3, column 10: write_files[0].owner: expected a string, got an integer"}},
+        {"write_files:\n- path: /x\n  encoding: 64\n",
+         {"user-data, line 3, column 13: write_files[0].encoding: expected a string, got an integer"}},
+        {"write_files:\n- path: 2024-01-01\n",
+         {"user-data, line 2, column 9: write_files[0].path: expected a string, got a date"}},
     };
     for (const Case& c : cases) {
         ModuleHarness h(spec());

@@ -167,7 +167,7 @@ TEST_CASE("write_files paths past NAME_MAX or PATH_MAX fail validation by name a
                      "...' is longer than 255 bytes (a file name)") != std::string::npos);
     CHECK(r.err.find("line 7, column 11: write_files[2].path: path is longer than 4096 bytes") != std::string::npos);
     // The section is invalid as a whole: not even the valid entry or a parent directory.
-    CHECK(r.err.find("module write_files: skipped (no configuration)") != std::string::npos);
+    CHECK(r.err.find("module write_files: not run: its configuration is invalid") != std::string::npos);
     CHECK_FALSE(boot.root.exists("/etc/app"));
     CHECK_FALSE(boot.root.exists("/etc/deep"));
 }

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/agent_config.hpp"
 #include "agent/core/deadline.hpp"
 #include "agent/pipeline/module_spec.hpp"
 #include "agent/system/root.hpp"
@@ -73,11 +74,13 @@ public:
     ModuleHarness(const ModuleHarness&) = delete;
     ModuleHarness& operator=(const ModuleHarness&) = delete;
 
-    // Parses `yaml` as the merged cloud-config; keeps the result for run().
+    // Parses `yaml` as the merged cloud-config (loaded as the boot loads a
+    // part: duplicate keys keep the last); keeps the result for run().
     config::Report parse(const std::string& yaml) {
         config::Report report;
-        config::Node cc(YAML::Load(yaml), "user-data");
-        m_config = m_spec.parse(cc, report);
+        auto cc = config::parse_yaml(yaml, "user-data", report);
+        REQUIRE(cc);
+        m_config = m_spec.parse(*cc, report);
         return report;
     }
 

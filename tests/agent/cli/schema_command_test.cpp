@@ -32,6 +32,31 @@ TEST_CASE("kindling schema names the part, line, column and key of a typo, a wro
                    "2 errors, 1 warning\n");
 }
 
+TEST_CASE("kindling schema rejects a number, a bad date and a date where cloud-init's schema wants a string",
+          "[cli][integration]") {
+    test::ScratchRoot scratch;
+    const std::string file = scratch.host("/tmp/ud.yaml").string();
+    std::ofstream(file) << "#cloud-config\ntimezone: 5\nwrite_files:\n- path: 42\nusers:\n- name: bob\n  expiredate: 2020-13-45\n";
+    auto r = test::run_kindling({"schema", file});
+    CHECK(r.exit_code == 65);
+    // Modules validate in registry order: users_groups, write_files, timezone.
+    CHECK(r.out == "error: " + file + " part 1, line 7, column 15: users[0].expiredate: expected a date as YYYY-MM-DD, got '2020-13-45'\n"
+                   "error: " + file + " part 1, line 4, column 9: write_files[0].path: expected a string, got an integer\n"
+                   "error: " + file + " part 1, line 2, column 11: timezone: expected a string, got an integer\n"
+                   "3 errors, 0 warnings\n");
+}
+
+TEST_CASE("kindling schema warns of a duplicate key and validates its last value", "[cli][integration]") {
+    test::ScratchRoot scratch;
+    const std::string file = scratch.host("/tmp/ud.yaml").string();
+    std::ofstream(file) << "#cloud-config\nruncmd: {a: b}\nruncmd: [echo b]\n";
+    auto r = test::run_kindling({"schema", file});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "warning: " + file + " part 1, line 3, column 1: runcmd: duplicate key 'runcmd': the last one is "
+                   "used, as cloud-init does\n" +
+                   file + ": valid (with warnings)\n");
+}
+
 TEST_CASE("kindling schema accepts valid user data", "[cli][integration]") {
     test::ScratchRoot scratch;
     const std::string file = scratch.host("/tmp/ok.yaml").string();

@@ -97,3 +97,38 @@ TEST_CASE("without_keys drops exactly the named top-level keys", "[config]") {
     CHECK(kept.has("c"));
     CHECK(doc.has("b"));
 }
+
+TEST_CASE("a duplicate key keeps the last value, as PyYAML does, with a warning at each later key", "[config]") {
+    Report report;
+    Node doc = parse("runcmd: [echo a]\nhostname: h\nruncmd: [echo b]\nwrite_files:\n- path: /a\n  content: x\n"
+                     "  path: /b\n  path: /c\n",
+                     report);
+    std::vector<std::string> messages;
+    for (const Entry& e : report.entries()) messages.push_back(e.format());
+    CHECK(messages == std::vector<std::string>{
+                          "user-data part 1, line 3, column 1: runcmd: duplicate key 'runcmd': the last one is used, "
+                          "as cloud-init does",
+                          "user-data part 1, line 7, column 3: write_files[0].path: duplicate key 'path': the last one "
+                          "is used, as cloud-init does",
+                          "user-data part 1, line 8, column 3: write_files[0].path: duplicate key 'path': the last one "
+                          "is used, as cloud-init does",
+                      });
+    CHECK_FALSE(report.has_errors());
+    std::vector<std::string> keys;
+    for (const auto& [key, child] : doc.entries()) keys.push_back(key);
+    CHECK(keys == std::vector<std::string>{"hostname", "runcmd", "write_files"});
+    CHECK(doc["runcmd"].at(0).scalar() == "echo b");
+    CHECK(doc["runcmd"].key_location().line == 3);
+    const Node entry = doc["write_files"].at(0);
+    CHECK(entry.entries().size() == 2);
+    CHECK(entry["path"].scalar() == "/c");
+    CHECK(entry["path"].location().line == 8);
+    CHECK(entry["content"].scalar() == "x");
+}
+
+TEST_CASE("keys that only look alike, or sit in different mappings, are not duplicates", "[config]") {
+    Report report;
+    Node doc = parse("a: {x: 1}\nb: {x: 2}\nA: 3\n'a ': 4\n", report);
+    CHECK(report.entries().empty());
+    CHECK(doc.entries().size() == 4);
+}

@@ -113,6 +113,70 @@ TEST_CASE("a JSON patch that fails, or would leave invalid config, is skipped wh
     }
 }
 
+TEST_CASE("a duplicate key counts once, with its last value, in the merge and the modules, with a warning",
+          "[pipeline][integration]") {
+    BootFixture boot(boot_with(multipart({
+        {"text/cloud-config", "#cloud-config\nhostname: one\nruncmd: [echo a]\nhostname: two\nruncmd: [echo b]\n"},
+        {"text/cloud-config", "#cloud-config\nmerge_how: dict(recurse_array)+list(append)\nruncmd: [echo c]\n"},
+    })));
+    auto r = boot.run();
+    INFO(r.err);
+    CHECK(r.exit_code == 2);  // degraded: the warnings
+    CHECK(boot.root.read("/etc/hostname") == "two\n");
+    CHECK(boot.root.read("/var/lib/kindling/instances/i-1234567890abcdef0/cloud-config.yaml") ==
+          "hostname: two\nruncmd:\n  - echo b\n  - echo c\n");
+    auto status = pipeline::from_json(boot.root.read("/run/kindling/status.json"));
+    REQUIRE(status);
+    const std::vector<std::string> expected{
+        "user-data part 1, line 4, column 1: hostname: duplicate key 'hostname': the last one is used, as cloud-init does",
+        "user-data part 1, line 5, column 1: runcmd: duplicate key 'runcmd': the last one is used, as cloud-init does",
+    };
+    REQUIRE_FALSE(status->stages.empty());
+    const pipeline::StageRecord& init = status->stages.front();
+    CHECK(init.name == "init");
+    CHECK(init.warnings == expected);
+    CHECK(init.errors.empty());
+}
+
+TEST_CASE("a module whose keys were skipped for errors says so, as a warning in the log and in status.json",
+          "[pipeline][integration]") {
+    BootOptions o = boot_with("#cloud-config\nwrite_files:\n- path: 42\nruncmd: 5\n");
+    o.init_stage = "[write_files, timezone]";
+    o.final_stage = "[runcmd]";
+    BootFixture boot(o);
+    auto r = boot.run();
+    INFO(r.err);
+    CHECK(r.exit_code == 2);  // warn policy: degraded
+    // The log's severity is the status.json list's: warnings, as the boot is degraded.
+    for (const char* line : {"WARN  [init] userdata: user-data part 1, line 3, column 9: write_files[0].path: expected "
+                             "a string, got an integer, skipped\n",
+                             "WARN  [init] userdata: user-data part 1, line 4, column 9: runcmd: expected a list of "
+                             "commands, got an integer, skipped\n",
+                             "WARN  [init] pipeline: module write_files: not run: its configuration is invalid\n",
+                             "WARN  [final] pipeline: module runcmd: not run: its configuration is invalid\n"}) {
+        CHECK(r.err.find(line) != std::string::npos);
+    }
+    CHECK(r.err.find("ERROR") == std::string::npos);
+    CHECK(lines_with(r.err, "module timezone: ") == std::vector<std::string>{"module timezone: skipped (no configuration)"});
+    auto status = pipeline::from_json(boot.root.read("/run/kindling/status.json"));
+    REQUIRE(status);
+    REQUIRE(status->stages.size() == 2);
+    for (const pipeline::StageRecord& stage : status->stages) {
+        INFO(stage.name);
+        CHECK(stage.errors.empty());
+        CHECK(stage.state == "degraded");
+        const std::string module = stage.name == "init" ? "write_files" : "runcmd";
+        CHECK(stage.warnings.back() == "module " + module + ": not run: its configuration is invalid");
+        const pipeline::ModuleRecord& rec = stage.modules.front();
+        CHECK(rec.name == module);
+        CHECK(rec.state == pipeline::ModuleState::skipped);
+        CHECK(rec.message == "not run: its configuration is invalid");
+    }
+    CHECK(boot.root.read("/var/lib/kindling/instances/i-1234567890abcdef0/cloud-config.rejected") ==
+          "runcmd\nwrite_files\n");
+    CHECK_FALSE(boot.root.exists("/42"));
+}
+
 TEST_CASE("kindling schema and the boot agree on empty user data and on one that is only a BOM",
           "[pipeline][integration][cli]") {
     struct Case {
