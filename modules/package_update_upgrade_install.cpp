@@ -47,9 +47,21 @@ std::optional<Package> parse_package(const config::Node& n, config::Report& repo
         return Package{*name, {}};
     }
     if (n.is_sequence() && (n.items().size() == 1 || n.items().size() == 2)) {
-        auto words = n.as_string_list(report);
-        if (!words) return std::nullopt;
-        return Package{(*words)[0], words->size() == 2 ? (*words)[1] : std::string()};
+        const std::vector<config::Node> words = n.items();
+        auto name = words[0].as_string(report);
+        if (words.size() == 1) return name ? std::optional<Package>(Package{*name, {}}) : std::nullopt;
+        // A version written as a number ([nginx, 1.18]) is what the user typed;
+        // cloud-init formats it with "%s" too. Quoting it is safer (1.10 is a float).
+        std::optional<std::string> version;
+        const config::Node& v = words[1];
+        if (v.is_scalar() && !v.is_string() && !v.is_null()) {
+            version = v.scalar();
+            v.warning(report, "expected a string, got " + v.type_name() + "; used as '" + *version + "' (quote it)");
+        } else {
+            version = v.as_string(report);
+        }
+        if (!name || !version) return std::nullopt;
+        return Package{*name, *version};
     }
     n.error(report, "expected a package name or [name, version], got " + n.type_name() +
                         (n.is_sequence() ? " of " + std::to_string(n.items().size()) + " items" : ""));

@@ -3,11 +3,39 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "agent/core/error.hpp"
 #include "agent/system/atomic_write.hpp"
 
 namespace kindling::modules {
+
+namespace {
+
+// One word of an argv list. cloud-init's shellify passes each through str(),
+// so `[chmod, 0755, /x]` and `[sleep, 5]` run: a number, boolean or null is
+// accepted with a warning and becomes what str() of PyYAML's value gives
+// (0755 is YAML 1.1 octal: '493'; true: 'True'; null: 'None'). A date or a
+// float keeps its text. A list or mapping is an error.
+std::optional<std::string> argv_word(const config::Node& word, config::Report& report) {
+    if (!word.is_scalar() || word.is_string() || word.is_null()) {
+        if (word.is_null()) {
+            word.warning(report, "expected a string, got null; run as 'None', as cloud-init does");
+            return "None";
+        }
+        return word.as_string(report);
+    }
+    std::string text = word.scalar();
+    if (auto b = config::parse_yaml11_bool(text)) {
+        text = *b ? "True" : "False";
+    } else if (auto i = config::parse_yaml11_int(text)) {
+        text = std::to_string(*i);
+    }
+    word.warning(report, "expected a string, got " + word.type_name() + "; run as '" + text + "', as cloud-init does");
+    return text;
+}
+
+}  // namespace
 
 CommandList parse_command_list(const config::Node& node, config::Report& report) {
     CommandList out;
@@ -32,7 +60,7 @@ CommandList parse_command_list(const config::Node& node, config::Report& report)
         }
         std::string line;
         for (const config::Node& word : item.items()) {
-            auto text = word.as_string(report);
+            auto text = argv_word(word, report);
             if (!text) continue;
             if (!line.empty()) line += ' ';
             line += quote_shell_word(*text);

@@ -139,7 +139,7 @@ TEST_CASE("package keys of the wrong type are reported exactly", "[module][packa
          {"user-data, line 2, column 8: packages[0].pip: unsupported package manager 'pip' (apt or snap)"}},
         {"packages:\n- 7zip\n- true\n- [libc6, 2.31]\n",
          {"user-data, line 3, column 3: packages[1]: expected a package name or [name, version], got a boolean",
-          "user-data, line 4, column 11: packages[2][1]: expected a string, got a number"}},
+          "user-data, line 4, column 11: packages[2][1]: expected a string, got a number; used as '2.31' (quote it)"}},
         {"packages:\n- snap: certbot\n",
          {"user-data, line 2, column 9: packages[0].snap: expected a list of packages, got a string"}},
     };

@@ -77,8 +77,22 @@ TEST_CASE("runcmd of the wrong type is reported exactly", "[module][runcmd]") {
           std::vector<std::string>{"user-data, line 1, column 9: runcmd: expected a list of commands, got a mapping"});
     CHECK(test::formatted(h.parse("runcmd:\n- [ls, {a: 1}]\n")) ==
           std::vector<std::string>{"user-data, line 2, column 8: runcmd[0][1]: expected a string, got a mapping"});
-    CHECK(test::formatted(h.parse("runcmd:\n- 42\n- [sleep, 5]\n")) ==
-          std::vector<std::string>{"user-data, line 2, column 3: runcmd[0]: expected a string or a list of strings, got an integer",
-                                   "user-data, line 3, column 11: runcmd[1][1]: expected a string, got an integer"});
+    CHECK(test::formatted(h.parse("runcmd:\n- 42\n")) ==
+          std::vector<std::string>{"user-data, line 2, column 3: runcmd[0]: expected a string or a list of strings, got an integer"});
     h.parse_clean("runcmd:\n- '42'\n- [sleep, '5']\n");
+}
+
+TEST_CASE("argv words that are not strings run as cloud-init's str() makes them, with a warning", "[module][runcmd]") {
+    ModuleHarness h(spec());
+    CHECK(test::formatted(h.parse("runcmd:\n- [sleep, 5]\n- [chmod, 0755, /x]\n- [echo, yes, ~, 2024-01-02]\n")) ==
+          std::vector<std::string>{
+              "user-data, line 2, column 11: runcmd[0][1]: expected a string, got an integer; run as '5', as cloud-init does",
+              "user-data, line 3, column 11: runcmd[1][1]: expected a string, got an integer; run as '493', as cloud-init does",
+              "user-data, line 4, column 10: runcmd[2][1]: expected a string, got a boolean; run as 'True', as cloud-init does",
+              "user-data, line 4, column 15: runcmd[2][2]: expected a string, got null; run as 'None', as cloud-init does",
+              "user-data, line 4, column 18: runcmd[2][3]: expected a string, got a date; run as '2024-01-02', as cloud-init does",
+          });
+    h.run();
+    CHECK(h.scratch.read(k_script) ==
+          "#!/bin/sh\n'sleep' '5'\n'chmod' '493' '/x'\n'echo' 'True' 'None' '2024-01-02'\n");
 }
