@@ -36,6 +36,7 @@
 #include "agent/core/error.hpp"
 #include "agent/core/limits.hpp"
 #include "agent/pipeline/module_spec.hpp"
+#include "agent/pipeline/temporaries.hpp"
 #include "agent/userdata/codec.hpp"
 #include "modules/write_files_append.hpp"
 
@@ -316,6 +317,10 @@ pipeline::Outcome write_entries(pipeline::ModuleContext& ctx, const WriteFiles& 
     std::size_t written = 0;
     std::size_t appended = 0;
     for (const auto& [f, mode] : todo) {
+        // Noted first, so the next boot sweeps what a kill here leaves there.
+        if (auto r = pipeline::remember_write_dir(ctx.root, ctx.paths, parent_of(f->path)); !r) {
+            throw ModuleFailed(r.error().message);
+        }
         if (auto r = ctx.root.make_dirs(parent_of(f->path), {0755, 0, 0}); !r) {
             throw ModuleFailed(r.error().message);
         }

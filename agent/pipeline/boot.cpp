@@ -10,6 +10,7 @@
 #include "agent/pipeline/runner.hpp"
 #include "agent/pipeline/semaphore.hpp"
 #include "agent/pipeline/status.hpp"
+#include "agent/pipeline/temporaries.hpp"
 #include "agent/pipeline/user_data.hpp"
 #include "agent/pipeline/validate.hpp"
 
@@ -58,6 +59,16 @@ BootResult stop(BootRecord& record, system::Root& root, const Paths& paths, std:
     stage->errors.push_back(std::move(message));
     if (auto w = write_status(root, paths.run_dir, record); !w) log().error("status: " + w.error().message);
     return result;
+}
+
+// Removes what runs killed mid-write left (temporaries.hpp); the lock is held.
+void sweep_temporaries(system::Root& root, const Paths& paths) {
+    SweepOutcome swept = remove_stale_temporaries(root, paths);
+    for (const std::string& e : swept.errors) log().warning("leftover temporaries: " + e);
+    if (swept.removed > 0) {
+        log().warning("removed " + std::to_string(swept.removed) +
+                      " temporaries left by an interrupted run (killed between writing and renaming)");
+    }
 }
 
 void save_status(system::Root& root, const Paths& paths, const BootRecord& record) {
@@ -230,7 +241,9 @@ BootResult boot(const BootRequest& request, const config::AgentConfig& config, c
         log().error(lock.error().message);
         return BootResult::busy;
     }
-    // 2. Start from this boot's record: init begins a new one, final extends it.
+    // 2. Under the lock no other kindling writes: temporaries found are stale.
+    sweep_temporaries(root, paths);
+    // 3. Start from this boot's record: init begins a new one, final extends it.
     BootRecord record;
     record.version = KINDLING_VERSION;
     if (request.stages == StageSelection::final) {
@@ -240,7 +253,7 @@ BootResult boot(const BootRequest& request, const config::AgentConfig& config, c
     BootResult result = BootResult::done;
     std::optional<Prepared> prep;
 
-    // 3. Init: metadata, user data, init modules.
+    // 4. Init: metadata, user data, init modules.
     if (request.stages != StageSelection::final) {
         core::set_log_stage("init");
         record.stages.push_back(StageRecord{"init", "running", now_ms(), 0, {}, {}, {}});
@@ -249,7 +262,7 @@ BootResult boot(const BootRequest& request, const config::AgentConfig& config, c
         if (!prep) return result;
         result = worse(result, run_one_stage("init", config.init_stage, config, registry, root, clock, *prep, record));
     }
-    // 4. Final: scripts, runcmd, final_message.
+    // 5. Final: scripts, runcmd, final_message.
     if (request.stages != StageSelection::init) {
         core::set_log_stage("final");
         record.stages.push_back(StageRecord{"final", "running", now_ms(), 0, {}, {}, {}});
@@ -293,6 +306,7 @@ SingleResult run_single(const SingleRequest& request, const config::AgentConfig&
         out.result = BootResult::busy;
         return out;
     }
+    sweep_temporaries(root, lock_paths);
     // 3. What init stored, as the final stage reads it.
     config::Report report;
     auto prep = load_stored(registry, root, report);

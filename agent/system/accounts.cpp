@@ -1,6 +1,7 @@
 // passwd(5) and group(5) parsing; see accounts.hpp.
 #include "agent/system/accounts.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 #include <vector>
@@ -85,6 +86,17 @@ Result<std::optional<Group>> find_group_entry(std::string_view text, std::string
         }
         return g;
     });
+}
+
+std::vector<std::string> passwd_homes(std::string_view text) {
+    std::vector<std::string> homes;
+    for (std::string_view line : split_fields(text, '\n')) {
+        if (line.empty() || line.front() == '#' || line.front() == '+' || line.front() == '-') continue;
+        auto f = split_fields(line, ':');
+        if (f.size() != 7 || !f[5].starts_with('/')) continue;
+        if (std::find(homes.begin(), homes.end(), f[5]) == homes.end()) homes.emplace_back(f[5]);
+    }
+    return homes;
 }
 
 }  // namespace kindling::system

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/core/result.hpp"
 #include "agent/system/root.hpp"
@@ -19,5 +21,9 @@ namespace kindling::system {
 // The entry for `name` in group(5) text.
 [[nodiscard]] Result<std::optional<Group>> find_group_entry(std::string_view text, std::string_view name,
                                                             std::string_view file = "/etc/group");
+
+// The home directories of all entries in passwd(5) text, in file order: only
+// absolute ones of well-formed lines (7 fields), each once.
+std::vector<std::string> passwd_homes(std::string_view text);
 
 }  // namespace kindling::system

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <random>
@@ -24,6 +25,26 @@ std::string temporary_name(std::string_view name, std::string_view tag) {
 
 bool is_temporary_name(std::string_view name) {
     return name.starts_with('.') && name.find(".kindling-") != std::string_view::npos;
+}
+
+TemporaryName parse_temporary_name(std::string_view name) {
+    constexpr std::string_view k_marker = ".kindling-";
+    const std::size_t at = name.rfind(k_marker);
+    if (!name.starts_with('.') || at == std::string_view::npos || at < 2 || at - 1 > 200) return {};
+    std::string_view rest = name.substr(at + k_marker.size());
+    TemporaryKind kind = TemporaryKind::file;
+    if (rest.starts_with("link-")) {
+        kind = TemporaryKind::link;
+        rest.remove_prefix(5);
+    } else if (rest.size() == 9 && rest.starts_with('d')) {
+        kind = TemporaryKind::dir;
+        rest.remove_prefix(1);
+    }
+    const bool hex = rest.size() == 8 && std::all_of(rest.begin(), rest.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+    if (!hex) return {};
+    return {kind, name.substr(1, at - 1)};
 }
 
 AtomicWrite::AtomicWrite(core::Fd dir, core::Fd file, std::string temp, std::string name, std::string where)

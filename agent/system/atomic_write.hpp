@@ -20,9 +20,19 @@ namespace kindling::system {
 // A fresh name for a temporary entry next to `name`: ".<name>.kindling-<tag><8 hex>",
 // cut to fit NAME_MAX. Used by AtomicWrite and Root::symlink.
 std::string temporary_name(std::string_view name, std::string_view tag = "");
-// Whether `name` is one of those: a leftover of a run killed mid-write, never
-// a file in its own right (run-parts must not run one).
+// Whether `name` looks like one of those: a leftover of a run killed
+// mid-write, never a file in its own right (run-parts must not run one).
 bool is_temporary_name(std::string_view name);
+
+// What an exact temporary name is for: ".<name>.kindling-<8 lowercase hex>" a
+// file (AtomicWrite), "-link-<8 hex>" a symlink (Root::symlink), "-d<8 hex>" a
+// directory (make_dirs); anything else is `none`. `of` is the <name> part.
+enum class TemporaryKind { none, file, link, dir };
+struct TemporaryName {
+    TemporaryKind kind = TemporaryKind::none;
+    std::string_view of;
+};
+TemporaryName parse_temporary_name(std::string_view name);
 
 class AtomicWrite {
 public:

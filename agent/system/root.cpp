@@ -141,6 +141,23 @@ bool same_mount(const Placement& a, const Placement& b) {
     return a.dev == b.dev && (!a.has_mount_id || !b.has_mount_id || a.mount_id == b.mount_id);
 }
 
+// Names in the directory `dir` (O_RDONLY|O_DIRECTORY), without . and ..
+Result<std::vector<std::string>> entry_names(const core::Fd& dir, const std::string& where) {
+    core::Fd listing(::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!listing.valid()) return fail(errno_message(where, "open", errno));
+    std::unique_ptr<DIR, int (*)(DIR*)> stream(::fdopendir(listing.get()), ::closedir);
+    if (!stream) return fail(errno_message(where, "opendir", errno));
+    std::ignore = listing.release();  // owned by `stream` now
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* e = ::readdir(stream.get())) {
+        std::string name = e->d_name;
+        if (name != "." && name != "..") names.push_back(std::move(name));
+    }
+    if (errno != 0) return fail(errno_message(where, "readdir", errno));
+    return names;
+}
+
 // Removes everything inside the directory `dir` (O_RDONLY|O_DIRECTORY), which
 // is at `where` on mount `mount`; see Root::remove_tree.
 Result<void> empty_directory(const core::Fd& dir, const Placement& mount, const std::string& where, int depth) {
@@ -148,21 +165,9 @@ Result<void> empty_directory(const core::Fd& dir, const Placement& mount, const 
         return fail(in_quotes(where) + ": more than " + std::to_string(limits::k_remove_tree_depth) +
                     " levels deep, refusing to remove");
     }
-    std::vector<std::string> names;
-    {
-        core::Fd listing(::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!listing.valid()) return fail(errno_message(where, "open", errno));
-        std::unique_ptr<DIR, int (*)(DIR*)> stream(::fdopendir(listing.get()), ::closedir);
-        if (!stream) return fail(errno_message(where, "opendir", errno));
-        std::ignore = listing.release();  // owned by `stream` now
-        errno = 0;
-        while (struct dirent* e = ::readdir(stream.get())) {
-            std::string name = e->d_name;
-            if (name != "." && name != "..") names.push_back(std::move(name));
-        }
-        if (errno != 0) return fail(errno_message(where, "readdir", errno));
-    }
-    for (const std::string& name : names) {
+    auto names = entry_names(dir, where);
+    if (!names) return std::unexpected(names.error());
+    for (const std::string& name : *names) {
         const std::string child_where = (where == "/" ? "" : where) + "/" + name;
         auto p = placement_of(dir.get(), name.c_str(), child_where);
         if (!p) return std::unexpected(p.error());
@@ -187,6 +192,54 @@ Result<void> empty_directory(const core::Fd& dir, const Placement& mount, const 
         }
     }
     return {};
+}
+
+// Root::remove_temporaries below `dir` (O_RDONLY|O_DIRECTORY) at `where` on `mount`.
+Result<int> remove_temporaries_in(const core::Fd& dir, const Placement& mount, const std::string& where,
+                                  bool recursive, std::string_view of, int depth) {
+    if (depth > limits::k_remove_tree_depth) {
+        return fail(in_quotes(where) + ": more than " + std::to_string(limits::k_remove_tree_depth) + " levels deep");
+    }
+    auto names = entry_names(dir, where);
+    if (!names) return std::unexpected(names.error());
+    int removed = 0;
+    for (const std::string& name : *names) {
+        const std::string child_where = (where == "/" ? "" : where) + "/" + name;
+        auto p = placement_of(dir.get(), name.c_str(), child_where);
+        if (!p) return std::unexpected(p.error());
+        if (!*p) continue;
+        const mode_t type = (*p)->mode & S_IFMT;
+        const TemporaryName temp = parse_temporary_name(name);
+        const bool wanted = temp.kind != TemporaryKind::none && (of.empty() || temp.of == of);
+        if (wanted && ((temp.kind == TemporaryKind::file && type == S_IFREG) ||
+                       (temp.kind == TemporaryKind::link && type == S_IFLNK))) {
+            if (::unlinkat(dir.get(), name.c_str(), 0) != 0) {
+                if (errno == ENOENT) continue;
+                return fail(errno_message(child_where, "unlink", errno));
+            }
+            ++removed;
+        } else if (wanted && temp.kind == TemporaryKind::dir && type == S_IFDIR) {
+            // rmdir removes only an empty one: anything put inside is kept.
+            if (::unlinkat(dir.get(), name.c_str(), AT_REMOVEDIR) == 0) {
+                ++removed;
+            } else if (errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST && errno != EBUSY) {
+                return fail(errno_message(child_where, "rmdir", errno));
+            }
+        } else if (recursive && type == S_IFDIR && same_mount(**p, mount)) {
+            core::Fd child(::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!child.valid()) {
+                if (errno == ENOENT) continue;
+                return fail(errno_message(child_where, "open", errno));
+            }
+            auto below = remove_temporaries_in(child, mount, child_where, recursive, of, depth + 1);
+            if (!below) return below;
+            removed += *below;
+        }
+    }
+    if (removed > 0) {
+        if (auto synced = fsync_dir(dir, where); !synced) return std::unexpected(synced.error());
+    }
+    return removed;
 }
 }  // namespace
 
@@ -387,6 +440,19 @@ Result<int> Root::clear_stale_account_locks() {
         if (auto synced = fsync_dir(listing, "/etc"); !synced) return std::unexpected(synced.error());
     }
     return removed;
+}
+
+Result<int> Root::remove_temporaries(std::string_view dir, bool recursive, std::string_view of) {
+    auto r = resolve_under(m_dir, dir, LastComponent::follow_root_owned);
+    if (!r) return std::unexpected(r.error());
+    if (r->found == Found::no_parent || r->found == Found::missing) return 0;
+    if (r->found != Found::directory) return fail(in_quotes(r->where) + ": not a directory");
+    auto rw = reopen_dir(r->self, r->where);
+    if (!rw) return std::unexpected(rw.error());
+    auto self = placement_of(rw->get(), "", r->where);
+    if (!self) return std::unexpected(self.error());
+    if (!*self) return 0;
+    return remove_temporaries_in(*rw, **self, r->where, recursive, of, 1);
 }
 
 Result<void> Root::symlink(std::string_view target, std::string_view path) {

@@ -113,6 +113,20 @@ public:
     // tool is at work and nothing is touched. Returns how many were removed.
     [[nodiscard]] Result<int> clear_stale_account_locks();
 
+    // Removes what a Kindling run killed between creating a temporary entry
+    // and renaming it into place left in the directory `dir`
+    // (parse_temporary_name in atomic_write.hpp): a regular file named as an
+    // AtomicWrite temporary, a symlink named as a Root::symlink one, an empty
+    // directory named as a make_dirs one. Nothing else: another type under such
+    // a name, or any other name, is kept. Never follows a symlink below `dir`;
+    // `dir` itself is opened as open_dir does (a user's symlink is an error).
+    // `recursive` descends into subdirectories on the same mount (at most
+    // limits::k_remove_tree_depth levels); `of`, when not empty, keeps all but
+    // the leftovers of an entry named `of`. Only safe while no Kindling run can
+    // be writing there (the caller holds the instance lock). A missing `dir`
+    // removes nothing. Returns how many were removed.
+    [[nodiscard]] Result<int> remove_temporaries(std::string_view dir, bool recursive, std::string_view of = {});
+
     // Runs a child inside the root (chrooted unless is_host()).
     [[nodiscard]] Result<ChildResult> run(const Command& cmd);
 

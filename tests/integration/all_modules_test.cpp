@@ -276,6 +276,7 @@ TEST_CASE("every module of the shipped pipeline in one user data, then a second 
           "/var/lib/kindling/data/instance-id f 644 0:0\n"
           "/var/lib/kindling/data/previous-hostname f 644 0:0\n"
           "/var/lib/kindling/data/set-hostname f 644 0:0\n"
+          "/var/lib/kindling/data/write-dirs f 600 0:0\n"
           "/var/lib/kindling/instance l 777 0:0\n"
           "/var/lib/kindling/instances d 755 0:0\n" +
               k_instance_dir + " d 755 0:0\n" +
@@ -375,6 +376,8 @@ TEST_CASE("every module of the shipped pipeline in one user data, then a second 
           "nginx=1.22.1-9\n");
     // timezone
     CHECK(tree.at("/etc/localtime").content == "/usr/share/zoneinfo/Europe/Berlin");
+    // write_files noted where it wrote, for the next boots' sweep of leftover temporaries.
+    CHECK(tree.at("/var/lib/kindling/data/write-dirs").content == "/etc/app\n/home/alice\n");
     CHECK(bytes("/etc/timezone") == "Europe/Berlin\n");
     // scripts_per_once/boot/instance, scripts_user, runcmd
     CHECK(bytes("/var/tmp/per-once-runs") == "per-once\n");
