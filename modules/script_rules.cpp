@@ -18,13 +18,11 @@ namespace {
 // (0755 is YAML 1.1 octal: '493'; true: 'True'; null: 'None'). A date or a
 // float keeps its text. A list or mapping is an error.
 std::optional<std::string> argv_word(const config::Node& word, config::Report& report) {
-    if (!word.is_scalar() || word.is_string() || word.is_null()) {
-        if (word.is_null()) {
-            word.warning(report, "expected a string, got null; run as 'None', as cloud-init does");
-            return "None";
-        }
-        return word.as_string(report);
+    if (word.is_null()) {
+        word.warning(report, "expected a string, got null; run as 'None', as cloud-init does");
+        return "None";
     }
+    if (!word.is_scalar() || word.is_string()) return word.as_string(report);
     std::string text = word.scalar();
     if (auto b = config::parse_yaml11_bool(text)) {
         text = *b ? "True" : "False";

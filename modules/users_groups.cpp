@@ -35,6 +35,7 @@
 #include "agent/core/error.hpp"
 #include "agent/pipeline/module_spec.hpp"
 #include "agent/ssh/authorized_keys.hpp"
+#include "modules/or_fail.hpp"
 #include "modules/users_groups_commands.hpp"
 #include "modules/users_groups_config.hpp"
 #include "modules/users_groups_files.hpp"
@@ -57,12 +58,6 @@ struct Tally {
 void skip(pipeline::ModuleContext& ctx, Tally& tally, std::string what, const std::string& why) {
     ctx.log.warning(why);
     tally.not_applied.push_back(std::move(what));
-}
-
-template <class T>
-T checked(Result<T> r) {
-    if (!r) throw ModuleFailed(r.error().message);
-    if constexpr (!std::is_void_v<T>) return std::move(*r);
 }
 
 // `text` with every occurrence of `secret` replaced by "[password]".
@@ -122,11 +117,11 @@ void create_recorded(pipeline::ModuleContext& ctx, const std::string& kind, cons
     const std::string intent = intent_path(ctx);
     if (!intent.empty()) {
         std::string record = kind + " " + name + "\n";
-        if (!home.empty() && !checked(ctx.root.lstat(home))) record += "new-home " + home + "\n";
-        checked(ctx.root.write_file(intent, record, {0600, 0, 0}));
+        if (!home.empty() && !or_fail(ctx.root.lstat(home))) record += "new-home " + home + "\n";
+        or_fail(ctx.root.write_file(intent, record, {0600, 0, 0}));
     }
     run_argv(ctx, std::move(argv), name);
-    if (!intent.empty()) checked(ctx.root.remove(intent));
+    if (!intent.empty()) or_fail(ctx.root.remove(intent));
 }
 
 // An intent left by a run killed during useradd/groupadd: that account may be
@@ -136,47 +131,47 @@ void create_recorded(pipeline::ModuleContext& ctx, const std::string& kind, cons
 void undo_interrupted_creation(pipeline::ModuleContext& ctx) {
     const std::string intent = intent_path(ctx);
     if (intent.empty()) return;
-    auto text = checked(ctx.root.read_file(intent));
+    auto text = or_fail(ctx.root.read_file(intent));
     if (!text) return;
     std::istringstream lines(*text);
     std::string kind, name, tag, new_home;
     lines >> kind >> name;
     if (lines >> tag && tag == "new-home") lines >> new_home;
     if (kind == "user" && !name.empty()) {
-        if (auto pw = checked(ctx.root.find_user(name))) {
+        if (auto pw = or_fail(ctx.root.find_user(name))) {
             ctx.log.warning("user '" + name + "': half-created by an interrupted run, deleting it to create it again");
             std::vector<std::string> argv{"userdel", "--force"};
             if (!new_home.empty() && pw->home == new_home) argv.emplace_back("--remove");
             argv.push_back(name);
             run_argv(ctx, std::move(argv), name);
         }
-    } else if (kind == "group" && !name.empty() && checked(ctx.root.find_group(name))) {
+    } else if (kind == "group" && !name.empty() && or_fail(ctx.root.find_group(name))) {
         ctx.log.warning("group '" + name + "': half-created by an interrupted run, deleting it to create it again");
         run_argv(ctx, {"groupdel", name}, name);
     }
-    checked(ctx.root.remove(intent));
+    or_fail(ctx.root.remove(intent));
 }
 
 void ensure_group(pipeline::ModuleContext& ctx, const std::string& name, Tally& tally) {
-    if (checked(ctx.root.find_group(name))) return;
+    if (or_fail(ctx.root.find_group(name))) return;
     create_recorded(ctx, "group", name, {"groupadd", name});
     tally.groups_created.push_back(name);
 }
 
 std::optional<ShadowEntry> shadow_of(pipeline::ModuleContext& ctx, const std::string& name) {
-    auto text = checked(ctx.root.read_file("/etc/shadow"));
+    auto text = or_fail(ctx.root.read_file("/etc/shadow"));
     return text ? find_shadow(*text, name) : std::nullopt;
 }
 
 CurrentUser current_user(pipeline::ModuleContext& ctx, const UserEntry& u, system::Passwd pw) {
     CurrentUser now{std::move(pw), {}, {}, {}, {}};
     if (u.primary_group) {
-        auto g = checked(ctx.root.find_group(*u.primary_group));
+        auto g = or_fail(ctx.root.find_group(*u.primary_group));
         if (!g) throw ModuleFailed("user '" + u.name + "': group '" + *u.primary_group + "' does not exist");
         now.wanted_gid = g->gid;
     }
     for (const auto& name : u.groups.value_or(std::vector<std::string>{})) {
-        auto g = checked(ctx.root.find_group(name));
+        auto g = or_fail(ctx.root.find_group(name));
         if (!g) throw ModuleFailed("user '" + u.name + "': group '" + name + "' does not exist");
         bool member = std::find(g->members.begin(), g->members.end(), u.name) != g->members.end();
         if (!member && g->gid != now.passwd.gid) now.missing_groups.push_back(name);
@@ -222,22 +217,22 @@ void apply_password(pipeline::ModuleContext& ctx, const UserEntry& u) {
 // `key` (ssh_authorized_keys or ssh_redirect_user) names the keys in messages.
 void install_keys(pipeline::ModuleContext& ctx, const UserEntry& u, const std::vector<ssh::AuthKeyLine>& keys,
                   std::string_view key, Tally& tally) {
-    auto pw = checked(ctx.root.find_user(u.name));
+    auto pw = or_fail(ctx.root.find_user(u.name));
     if (!pw) throw ModuleFailed("user '" + u.name + "' does not exist");
-    if (!checked(ctx.root.lstat(pw->home))) {
+    if (!or_fail(ctx.root.lstat(pw->home))) {
         throw ModuleFailed("user '" + u.name + "': home directory '" + pw->home + "' does not exist, " +
                            std::string(key) + " keys not installed");
     }
     std::string dir = pw->home + "/.ssh";
     std::string file = dir + "/authorized_keys";
-    checked(ctx.root.ensure_dir(dir, {0700, pw->uid, pw->gid}));
-    auto existing = checked(ctx.root.read_file(file));
+    or_fail(ctx.root.ensure_dir(dir, {0700, pw->uid, pw->gid}));
+    auto existing = or_fail(ctx.root.read_file(file));
     // Merged by key blob as the ssh module does (agent/ssh/authorized_keys.hpp).
     ssh::MergeResult merged = ssh::merge_authorized_keys(existing.value_or(""), keys);
     if (existing && !merged.changed) {
-        checked(ctx.root.set_mode(file, {0600, pw->uid, pw->gid}));
+        or_fail(ctx.root.set_mode(file, {0600, pw->uid, pw->gid}));
     } else {
-        checked(ctx.root.write_file(file, merged.content, {0600, pw->uid, pw->gid}));
+        or_fail(ctx.root.write_file(file, merged.content, {0600, pw->uid, pw->gid}));
     }
     tally.keys_added += static_cast<int>(merged.added);
 }
@@ -245,7 +240,7 @@ void install_keys(pipeline::ModuleContext& ctx, const UserEntry& u, const std::v
 // The mode useradd gives a new home (shadow's rule: login.defs HOME_MODE, else
 // 0777 & ~UMASK, UMASK defaulting to 022).
 mode_t home_mode(pipeline::ModuleContext& ctx) {
-    auto defs = checked(ctx.root.read_file("/etc/login.defs"));
+    auto defs = or_fail(ctx.root.read_file("/etc/login.defs"));
     std::optional<mode_t> home, umask;
     std::istringstream in(defs.value_or(""));
     for (std::string line; std::getline(in, line);) {
@@ -265,8 +260,8 @@ mode_t home_mode(pipeline::ModuleContext& ctx) {
 // have made, so keys can be installed on the retry.
 void ensure_home(pipeline::ModuleContext& ctx, const UserEntry& u, const system::Passwd& pw) {
     if (u.no_create_home.value_or(false) || u.system.value_or(false) || pw.home.empty() || pw.home == "/") return;
-    if (checked(ctx.root.lstat(pw.home))) return;
-    checked(ctx.root.make_dirs(pw.home, {home_mode(ctx), pw.uid, pw.gid}));
+    if (or_fail(ctx.root.lstat(pw.home))) return;
+    or_fail(ctx.root.make_dirs(pw.home, {home_mode(ctx), pw.uid, pw.gid}));
     ctx.log.warning("user '" + u.name + "': home directory '" + pw.home + "' was missing, created it");
 }
 
@@ -300,7 +295,7 @@ void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, const std::str
     }
     // 2. Create, then bring the user in line with usermod: an existing user is
     //    updated, and a new one gets what useradd skips (inactive for --system).
-    auto pw = checked(ctx.root.find_user(u.name));
+    auto pw = or_fail(ctx.root.find_user(u.name));
     bool created = !pw;
     if (created) {
         // useradd's default home is HOME (/home) + name; a custom HOME in
@@ -309,7 +304,7 @@ void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, const std::str
         create_recorded(ctx, "user", u.name, useradd_argv(u),
                         makes_home ? u.homedir.value_or("/home/" + u.name) : std::string());
         tally.users_created.push_back(u.name);
-        pw = checked(ctx.root.find_user(u.name));
+        pw = or_fail(ctx.root.find_user(u.name));
         if (!pw) throw ModuleFailed("user '" + u.name + "' does not exist after useradd");
     }
     if (auto argv = usermod_argv(u, current_user(ctx, u, *pw)); !argv.empty()) {
@@ -337,13 +332,13 @@ void apply_user(pipeline::ModuleContext& ctx, const UserEntry& u, const std::str
 // cloud-init create_group: a member that is not a user is skipped with a warning.
 void add_members(pipeline::ModuleContext& ctx, const GroupSpec& group, Tally& tally) {
     for (const auto& member : group.members) {
-        auto pw = checked(ctx.root.find_user(member));
+        auto pw = or_fail(ctx.root.find_user(member));
         if (!pw) {
             skip(ctx, tally, "member " + member + " of " + group.name,
                  "Unable to add group member '" + member + "' to group '" + group.name + "'; user does not exist.");
             continue;
         }
-        auto g = checked(ctx.root.find_group(group.name));
+        auto g = or_fail(ctx.root.find_group(group.name));
         if (!g) throw ModuleFailed("group '" + group.name + "' does not exist after groupadd");
         if (std::find(g->members.begin(), g->members.end(), member) != g->members.end() || pw->gid == g->gid) continue;
         run_argv(ctx, {"usermod", "-a", "-G", group.name, member}, member);
@@ -359,26 +354,26 @@ bool root_has_program(pipeline::ModuleContext& ctx, std::string_view name) {
 
 // cloud-init ensure_sudo_dir + write_sudo_rules, with a visudo check first.
 void write_sudoers(pipeline::ModuleContext& ctx, const std::vector<std::string>& blocks, Tally& tally) {
-    auto base = checked(ctx.root.read_file(std::string(k_sudoers_base)));
+    auto base = or_fail(ctx.root.read_file(std::string(k_sudoers_base)));
     if (auto with_dir = sudoers_with_includedir(base, k_sudoers_dir)) {
-        auto st = checked(ctx.root.lstat(std::string(k_sudoers_base)));
+        auto st = or_fail(ctx.root.lstat(std::string(k_sudoers_base)));
         system::FileMode mode = st ? system::FileMode{st->st_mode & 07777, st->st_uid, st->st_gid}
                                    : system::FileMode{0440, 0, 0};
-        checked(ctx.root.write_file(std::string(k_sudoers_base), *with_dir, mode));
+        or_fail(ctx.root.write_file(std::string(k_sudoers_base), *with_dir, mode));
     }
-    checked(ctx.root.make_dirs(std::string(k_sudoers_dir), {0750, 0, 0}));
+    or_fail(ctx.root.make_dirs(std::string(k_sudoers_dir), {0750, 0, 0}));
 
     std::string file(k_sudoers_file);
-    auto existing = checked(ctx.root.read_file(file));
+    auto existing = or_fail(ctx.root.read_file(file));
     std::string merged = merge_rule_blocks(existing, blocks);
     if (existing && *existing == merged) {
-        checked(ctx.root.set_mode(file, {0440, 0, 0}));
+        or_fail(ctx.root.set_mode(file, {0440, 0, 0}));
         return;
     }
     if (root_has_program(ctx, "visudo")) {
         // sudo skips files with a '.' in sudoers.d, so a leftover check file is inert.
         std::string check = std::string(k_sudoers_dir) + "/.90-kindling-users.check";
-        checked(ctx.root.write_file(check, merged, {0440, 0, 0}));
+        or_fail(ctx.root.write_file(check, merged, {0440, 0, 0}));
         system::Command cmd;
         cmd.argv = {"visudo", "-c", "-f", check};
         cmd.label = "visudo -c";
@@ -388,9 +383,9 @@ void write_sudoers(pipeline::ModuleContext& ctx, const std::vector<std::string>&
             std::ignore = ctx.root.remove(check);
             throw;
         }
-        checked(ctx.root.remove(check));
+        or_fail(ctx.root.remove(check));
     }
-    checked(ctx.root.write_file(file, merged, {0440, 0, 0}));
+    or_fail(ctx.root.write_file(file, merged, {0440, 0, 0}));
     tally.sudoers_written = true;
 }
 
@@ -399,12 +394,12 @@ void write_sudoers(pipeline::ModuleContext& ctx, const std::vector<std::string>&
 // doas yet (`packages` may install it in the final stage), as cloud-init does.
 void write_doas(pipeline::ModuleContext& ctx, const std::vector<std::string>& blocks, Tally& tally) {
     const std::string file(k_doas_file);
-    auto existing = checked(ctx.root.read_file(file));
+    auto existing = or_fail(ctx.root.read_file(file));
     std::string merged = merge_rule_blocks(existing, blocks);
     if (existing && *existing == merged) return;
     system::FileMode mode{0440, 0, 0};
-    if (auto st = checked(ctx.root.lstat(file)); st && existing) mode = {st->st_mode & 07777, st->st_uid, st->st_gid};
-    checked(ctx.root.write_file(file, merged, mode));
+    if (auto st = or_fail(ctx.root.lstat(file)); st && existing) mode = {st->st_mode & 07777, st->st_uid, st->st_gid};
+    or_fail(ctx.root.write_file(file, merged, mode));
     tally.doas_written = true;
     if (!root_has_program(ctx, "doas")) {
         ctx.log.warning(file + " written, but the root has no doas: the rules apply once doas (opendoas) is installed");
@@ -432,7 +427,7 @@ std::string join(const std::vector<std::string>& v) {
 
 pipeline::Outcome run_users_groups(pipeline::ModuleContext& ctx, const UsersGroups& cfg) {
     // 0. A tool killed mid-change by a crash or power cut must not block this boot's changes.
-    if (int cleared = checked(ctx.root.clear_stale_account_locks()); cleared > 0) {
+    if (int cleared = or_fail(ctx.root.clear_stale_account_locks()); cleared > 0) {
         ctx.log.warning("removed " + std::to_string(cleared) +
                         " stale lock or temporary files left in /etc by an interrupted account tool");
     }

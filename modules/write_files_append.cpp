@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "agent/core/error.hpp"
+#include "modules/or_fail.hpp"
 
 namespace kindling::modules {
 
@@ -25,17 +26,11 @@ std::string digest_of(const std::string& bytes) {
     return Poco::DigestEngine::digestToHex(engine.digest());
 }
 
-template <class T>
-T checked(Result<T> r) {
-    if (!r) throw ModuleFailed(r.error().message);
-    if constexpr (!std::is_void_v<T>) return std::move(*r);
-}
-
 using Journal = std::map<std::string, std::pair<std::string, std::string>>;
 
 Journal read_journal(pipeline::ModuleContext& ctx, const std::string& path) {
     Journal journal;
-    auto text = checked(ctx.root.read_file(path));
+    auto text = or_fail(ctx.root.read_file(path));
     std::istringstream lines(text.value_or(""));
     std::string key, before, after;
     while (lines >> key >> before >> after) journal[key] = {before, after};
@@ -45,8 +40,8 @@ Journal read_journal(pipeline::ModuleContext& ctx, const std::string& path) {
 void write_journal(pipeline::ModuleContext& ctx, const std::string& path, const Journal& journal) {
     std::string text;
     for (const auto& [key, digests] : journal) text += key + " " + digests.first + " " + digests.second + "\n";
-    checked(ctx.root.make_dirs(ctx.paths.instance_dir, {0755, 0, 0}));  // as the pipeline makes it
-    checked(ctx.root.write_file(path, text, {0600, 0, 0}));
+    or_fail(ctx.root.make_dirs(ctx.paths.instance_dir, {0755, 0, 0}));  // as the pipeline makes it
+    or_fail(ctx.root.write_file(path, text, {0600, 0, 0}));
 }
 
 }  // namespace
@@ -55,10 +50,10 @@ AppendOutcome append_once(pipeline::ModuleContext& ctx, const std::string& key, 
                           const std::string& content, system::FileMode mode) {
     const std::string journal_file = journal_path(ctx);
     if (journal_file.empty()) {
-        checked(ctx.root.append_file(path, content, mode));
+        or_fail(ctx.root.append_file(path, content, mode));
         return AppendOutcome::appended;
     }
-    const std::string current = checked(ctx.root.read_file(path)).value_or("");
+    const std::string current = or_fail(ctx.root.read_file(path)).value_or("");
     const std::string now = digest_of(current);
     Journal journal = read_journal(ctx, journal_file);
     if (auto it = journal.find(key); it != journal.end()) {
@@ -69,7 +64,7 @@ AppendOutcome append_once(pipeline::ModuleContext& ctx, const std::string& key, 
     }
     journal[key] = {now, digest_of(current + content)};
     write_journal(ctx, journal_file, journal);
-    checked(ctx.root.append_file(path, content, mode));
+    or_fail(ctx.root.append_file(path, content, mode));
     return AppendOutcome::appended;
 }
 

@@ -109,17 +109,15 @@ std::optional<config::AgentConfig> load_config(const Invocation& inv, system::Ro
             log().error("config: " + dropins.error().message);
             return std::nullopt;
         }
-        {
-            for (const std::string& name : *dropins) {
-                if (name.size() <= 5 || name.substr(name.size() - 5) != ".yaml") continue;
-                std::string path = std::string(k_config_path) + ".d/" + name;
-                auto text = root.read_file(path);
-                if (!text) {
-                    log().error("config: " + text.error().message);
-                    return std::nullopt;
-                }
-                if (*text) texts.emplace_back(path, **text);
+        for (const std::string& name : *dropins) {
+            if (name.size() <= 5 || name.substr(name.size() - 5) != ".yaml") continue;
+            std::string path = std::string(k_config_path) + ".d/" + name;
+            auto text = root.read_file(path);
+            if (!text) {
+                log().error("config: " + text.error().message);
+                return std::nullopt;
             }
+            if (*text) texts.emplace_back(path, **text);
         }
         cfg = config::load_agent_config_texts(texts, report);
     }
